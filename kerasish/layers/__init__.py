@@ -1,0 +1,54 @@
+"""kerasish.layers: every layer class, and (de)serialization of layers by class name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kerasish import serialization
+from kerasish.layers.base import Layer, Weight
+from kerasish.layers.conv import Conv2D
+from kerasish.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Maxout,
+                                  Reshape)
+from kerasish.layers.flax_layer import FlaxLayer
+from kerasish.layers.normalization import BatchNormalization
+from kerasish.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+                                     MaxPooling2D)
+
+Convolution2D = Conv2D
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
+
+_LAYERS = {cls.__name__: cls for cls in (
+    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+    GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, Maxout, MaxPooling2D, Reshape)}
+
+
+def serialize(layer: Layer) -> dict[str, Any]:
+    """`{"class_name": "Dense", "config": {...}}` (registered custom layers use their registered name)."""
+    return serialization.serialize_object(layer)
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
+    """Rebuilds a layer from `serialize`'s output; custom layers come from `custom_objects` or the registry."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Expected a layer config dict with 'class_name' and 'config'. Received: {config!r}")
+    name = config.get("registered_name") or config["class_name"]
+    cls = serialization.get_registered_object(name, custom_objects, _LAYERS) or \
+        serialization.get_registered_object(config["class_name"], custom_objects, _LAYERS)
+    if cls is None:
+        raise ValueError(f"Unknown layer: '{config['class_name']}'. Please ensure you are using a "
+                         "`keras.utils.custom_object_scope` and that this object is included in the scope, "
+                         "or pass it in `custom_objects`, or register it with "
+                         "`@keras.saving.register_keras_serializable()`.")
+    layer_config = dict(config.get("config") or {})
+    if cls is InputLayer and "batch_shape" in layer_config:
+        layer_config["batch_shape"] = tuple(layer_config["batch_shape"])
+    return cls.from_config(layer_config)
+
+
+__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
+           "Dense", "Dropout", "FlaxLayer", "Flatten", "GlobalAveragePooling2D", "GlobalAvgPool2D",
+           "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "KerasTensor", "Layer", "MaxPool2D",
+           "MaxPooling2D", "Maxout", "Reshape", "Weight", "deserialize", "serialize"]

@@ -1,0 +1,190 @@
+"""Sequential: a stack of layers, each feeding the next.
+
+Owns the model's structure: adding/removing layers, building every layer's NNX module for an input
+shape, the whole model as one NNX module (`flax_module`), `summary`, and `get_config`/`from_config`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import jax.numpy as jnp
+from flax import nnx
+
+from kerasish.layers.base import Layer, normalize_shape
+from kerasish.layers.core import InputLayer, KerasTensor
+from kerasish.models.model import Model
+from kerasish.models.summary import print_summary
+from kerasish.utils import naming, rng
+
+
+class SequentialModule(nnx.Module):
+    """The NNX module of a Sequential model: calls its children in order.
+
+    `mask` (one 0/1 value per row) marks the real rows of a padded batch; it goes to the children
+    that use it (BatchNormalization), so padding never changes batch statistics.
+    """
+
+    def __init__(self, children: list[nnx.Module], takes_mask: tuple[bool, ...]):
+        self.layers = nnx.List(children)
+        self.takes_mask = takes_mask
+
+    def __call__(self, x, mask=None):
+        for child, takes_mask in zip(self.layers, self.takes_mask):
+            x = child(x, mask=mask) if takes_mask and mask is not None else child(x)
+        return x
+
+
+class Sequential(Model):
+    """A linear stack of layers (Keras's `keras.Sequential`).
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((784,)), layers.Dense(10, activation="softmax")])
+        >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    """
+
+    def __init__(self, layers: Iterable[Any] | None = None, trainable: bool = True, name: str | None = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
+        super().__init__(name or naming.unique_name("sequential"))
+        self.trainable = trainable
+        self._layers: list[Layer] = []
+        self._input_shape: tuple | None = None
+        self._input_layer: InputLayer | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- structure --------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Appends a layer (or a `keras.Input(...)`, which fixes the input shape)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer._keras_layer
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("Sequential model '{}' has already been configured to use an input; an "
+                                 "InputLayer can only be added first.".format(self.name))
+            self._input_layer = layer
+            self._input_shape = layer.batch_shape
+            return
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential model. "
+                             f"Received: {layer!r} (of type {type(layer)})")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"All layers added to a Sequential model should have unique names. Name "
+                             f"'{layer.name}' is already the name of a layer in this model. Update the "
+                             f"`name` argument to pass a unique name.")
+        if not self._layers and self._input_shape is None and layer._declared_input_shape is not None:
+            self._input_shape = layer._declared_input_shape
+        self._layers.append(layer)
+        self._invalidate()
+        if rebuild and self._input_shape is not None:
+            self.build(self._input_shape)
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Removes and returns the last layer."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self._invalidate()
+        if rebuild and self._input_shape is not None and self._layers:
+            self.build(self._input_shape)
+        return layer
+
+    def _invalidate(self) -> None:
+        self._module = None
+        if self._engine is not None:
+            self._engine = None  # the structure changed: compile again, as Keras requires
+
+    # -- building ---------------------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        return self._module is not None
+
+    def build(self, input_shape=None) -> None:
+        """Builds every layer for `input_shape` (batch dimension first, e.g. `(None, 28, 28, 1)`)."""
+        if input_shape is None:
+            input_shape = self._input_shape
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        input_shape = normalize_shape(input_shape, "input_shape")
+        if not self._layers:
+            raise ValueError(f"Sequential model '{self.name}' has no layers; add layers before building it.")
+        shape = input_shape
+        for layer in self._layers:
+            if layer.built and layer.input_shape is not None and _compatible(layer.input_shape, shape):
+                shape = layer.output_shape
+                continue
+            layer.build(shape)
+            shape = layer.output_shape
+        self._input_shape = input_shape
+        self._module = SequentialModule([layer.module for layer in self._layers],
+                                        tuple(layer.accepts_mask for layer in self._layers))
+
+    def _ensure_built(self, input_shape) -> None:
+        if self._module is None:
+            self.build(self._input_shape or input_shape)
+
+    @property
+    def input_shape(self) -> tuple:
+        if self._input_shape is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined input shape yet.")
+        return self._input_shape
+
+    @property
+    def output_shape(self) -> tuple:
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has not been built yet.")
+        return self._layers[-1].output_shape
+
+    def __call__(self, inputs, training: bool = False):
+        """Runs the model eagerly on an array (inference mode unless `training=True`)."""
+        x = jnp.asarray(inputs)
+        self._ensure_built((None, *x.shape[1:]))
+        module = self._module
+        module.set_attributes(deterministic=not training, use_running_average=not training,
+                              raise_if_not_found=False)
+        try:
+            return module(x)
+        finally:
+            module.set_attributes(deterministic=True, use_running_average=True, raise_if_not_found=False)
+
+    # -- description ------------------------------------------------------------------------
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range=None) -> None:
+        """Prints the layers, their output shapes and parameter counts, like Keras."""
+        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
+
+    def get_config(self) -> dict[str, Any]:
+        from kerasish.layers import serialize as serialize_layer
+        layers = []
+        if self._input_shape is not None:
+            layers.append({"class_name": "InputLayer",
+                           "config": {"batch_shape": list(self._input_shape), "dtype": "float32",
+                                      "name": self._input_layer.name if self._input_layer else "input_layer"}})
+        layers += [serialize_layer(layer) for layer in self._layers]
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "build_input_shape": None if self._input_shape is None else list(self._input_shape)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> "Sequential":
+        from kerasish.layers import deserialize as deserialize_layer
+        if not isinstance(config, dict) or "layers" not in config:
+            raise ValueError(f"Expected a Sequential config dict with a 'layers' list. Received: {config!r}")
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for item in config["layers"]:
+            model.add(deserialize_layer(item, custom_objects=custom_objects), rebuild=False)
+        shape = config.get("build_input_shape") or model._input_shape
+        if shape is not None and model._layers:
+            model.build(tuple(shape))
+        return model
+
+    def __repr__(self) -> str:
+        return f"<Sequential name={self.name}, built={self.built}>"
+
+
+def _compatible(built: tuple, wanted: tuple) -> bool:
+    return len(built) == len(wanted) and all(a is None or b is None or a == b for a, b in zip(built[1:], wanted[1:]))

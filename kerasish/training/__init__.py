@@ -1,0 +1,1 @@
+"""kerasish.training: the pure steps, the engine that compiles them, data batching and the loops."""

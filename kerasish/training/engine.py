@@ -1,0 +1,164 @@
+"""The one place that decides what gets compiled, with which donation, and how often.
+
+An `Engine` is made by `model.compile(...)`. It resolves the loss, metrics and optimizer, splits the
+model's NNX module into pure state, and keeps one jitted function per (kind, steps per call, loop
+form), so an epoch, later epochs, `evaluate` and `predict` reuse compiled programs. Arrays move
+between the Python objects (NNX module, optimizer shell) and the pure state only in `pull`/`push`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from kerasish import losses as losses_lib
+from kerasish import metrics as metrics_lib
+from kerasish import optimizers as optimizers_lib
+from kerasish.training import step as steps
+from kerasish.training.step import StepSpec, TrainState
+
+
+class Engine:
+    """Compiled train / eval / predict functions for one compiled model."""
+
+    def __init__(self, model, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
+                 steps_per_execution: int = 1, jit_compile: Any = "auto", loop: str = "auto"):
+        self.model = model
+        self.optimizer = optimizers_lib.get(optimizer)
+        self.loss = None if loss is None else losses_lib.get(loss)
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+            raise TypeError(f"Expected `metrics` argument to be a list, tuple, or dict. Received: "
+                            f"metrics={metrics!r} of type {type(metrics)}")
+        if isinstance(metrics, dict):
+            raise ValueError("kerasish Sequential models have one output: pass `metrics` as a list.")
+        self.metric_ids = list(metrics or [])
+        for identifier in self.metric_ids:  # fail at compile time on unknown names, as Keras does
+            metrics_lib.get(identifier, None, None)
+        if weighted_metrics:
+            raise ValueError("`weighted_metrics` is not supported yet: metrics are always weighted by "
+                             "sample_weight in kerasish.")
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
+                or steps_per_execution < 1:
+            raise ValueError(f"`steps_per_execution` must be a positive integer. "
+                             f"Received: steps_per_execution={steps_per_execution!r}")
+        if loop not in ("auto", "scan", "unroll"):
+            raise ValueError(f"`loop` must be 'auto', 'scan' or 'unroll'. Received: loop={loop!r}")
+        self.steps_per_execution = steps_per_execution
+        self.loop = loop
+        self.tx = self.optimizer.make_transform()
+        self.metrics: list | None = None
+        self._functions: dict = {}
+        self._opt_signature = None
+        self.trace_counts: dict[str, int] = {}
+
+    # -- resolving what depends on data shapes ----------------------------------------------
+    def resolve_metrics(self, y_shape, y_pred_shape) -> None:
+        if self.metrics is None:
+            self.metrics = [metrics_lib.get(m, y_shape, y_pred_shape) for m in self.metric_ids]
+
+    @property
+    def metric_names(self) -> list[str]:
+        return ["loss"] + [m.name for m in self.metrics or []]
+
+    def spec(self) -> StepSpec:
+        model = self.model
+        trainable = model._trainable_filter()
+        module = model._module
+        module.set_attributes(deterministic=False, use_running_average=False, raise_if_not_found=False)
+        train_graph, _, _ = nnx.split(module, trainable, ...)
+        module.set_attributes(deterministic=True, use_running_average=True, raise_if_not_found=False)
+        eval_graph, _, _ = nnx.split(module, trainable, ...)
+        loss = self.loss if self.loss is not None else _NoLoss()
+        return StepSpec(train_graph, eval_graph, loss, tuple(self.metrics or ()),
+                        model._regularization, trainable, jnp.dtype(model._compute_dtype()))
+
+    # -- moving arrays between the Python objects and the pure state -----------------------
+    def pull(self) -> TrainState:
+        _, params, rest = nnx.split(self.model._module, self.model._trainable_filter(), ...)
+        if self.optimizer.state is None or self._opt_signature != _signature(params):
+            self.optimizer.state = self.tx.init(params)
+        self._opt_signature = _signature(params)
+        return TrainState(params, rest, self.optimizer.state)
+
+    def push(self, state: TrainState) -> None:
+        nnx.update(self.model._module, state.params, state.rest)
+        self.optimizer.state = state.opt_state
+
+    # -- compiled functions -------------------------------------------------------------------
+    def _key(self, kind: str, *extra) -> tuple:
+        return (kind, self.model._trainable_key(), *extra)
+
+    def _count(self, kind: str) -> None:
+        self.trace_counts[kind] = self.trace_counts.get(kind, 0) + 1
+
+    def use_scan(self) -> bool:
+        if self.loop != "auto":
+            return self.loop == "scan"
+        # Measured: lax.scan over convolution steps is several times slower on XLA:CPU
+        # (jax-ml/jax#12868); unrolled steps are never slower there. Elsewhere scan compiles faster.
+        return jax.default_backend() != "cpu"
+
+    def train_function(self, k: int, skip_empty: bool):
+        key = self._key("train", k, skip_empty)
+        if key not in self._functions:
+            spec, tx, use_scan = self.spec(), self.tx, self.use_scan()
+
+            def train(state, mstate, data, indices, masks):
+                self._count("train")
+                body = lambda carry, batch: steps.train_step(spec, tx, *carry, batch)  # noqa: E731
+                return steps.run_steps(body, (state, mstate), data, indices, masks,
+                                       use_scan=use_scan, skip_empty=skip_empty)
+            self._functions[key] = jax.jit(train, donate_argnums=(0, 1))
+        return self._functions[key]
+
+    def eval_function(self, k: int):
+        key = self._key("eval", k)
+        if key not in self._functions:
+            spec, use_scan = self.spec(), self.use_scan()
+
+            def evaluate(state, mstate, data, indices, masks):
+                self._count("eval")
+                body = partial(steps.eval_step, spec, state)
+                return steps.run_steps(body, mstate, data, indices, masks,
+                                       use_scan=use_scan, skip_empty=False)
+            self._functions[key] = jax.jit(evaluate, donate_argnums=(1,))
+        return self._functions[key]
+
+    def predict_function(self):
+        key = self._key("predict")
+        if key not in self._functions:
+            spec = self.spec()
+
+            def predict(state, x):
+                self._count("predict")
+                return steps.predict_step(spec, state, x)
+            self._functions[key] = jax.jit(predict)
+        return self._functions[key]
+
+    def init_metric_state(self):
+        return steps.init_metric_state(StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None))
+
+    def results(self, mstate) -> dict[str, float]:
+        """Reads the metric state back to the host: the only device-to-host transfer of a loop."""
+        total, count = jax.device_get(mstate["loss"])
+        logs = {"loss": float(total / max(count, 1.0))}
+        for metric, state in zip(self.metrics or (), mstate["metrics"]):
+            logs[metric.name] = float(np.asarray(metric.compute(state)))
+        return logs
+
+
+class _NoLoss:
+    """Used when compile() got no loss: the model trains only on its regularization terms."""
+
+    def call(self, y_true, y_pred):
+        return jnp.zeros(y_pred.shape[:1], jnp.float32)
+
+
+def _signature(tree) -> Any:
+    """Tree structure and leaf shapes: whether an optimizer state still fits the parameters."""
+    return jax.tree.structure(tree), tuple(jnp.shape(leaf) for leaf in jax.tree.leaves(tree))

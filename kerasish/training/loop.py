@@ -1,0 +1,263 @@
+"""fit / evaluate / predict as Python loops around the engine's compiled functions.
+
+Owns: epochs, chunks of `steps_per_execution` steps, callbacks, validation, the progress bar and
+when to read values back from the device (only for a drawn progress bar, a callback that asks,
+and the end of an epoch). Must not: do any maths of its own on arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import numpy as np
+
+from kerasish.callbacks.callback import CallbackList, LazyLogs
+from kerasish.callbacks.history import History, ProgbarLogger
+from kerasish.training import data as data_lib
+
+
+def _check_batch_size(batch_size, name="batch_size") -> None:
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                   or batch_size <= 0):
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={batch_size!r}")
+
+
+def _verbosity(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+def _make_callbacks(model, callbacks, verbose, *, add_history, **params) -> CallbackList:
+    callbacks = list(callbacks or [])
+    if add_history:
+        model.history = History()
+        callbacks = callbacks + [model.history]
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
+        callbacks = [ProgbarLogger()] + callbacks
+    return CallbackList(callbacks, model=model, verbose=verbose, **params)
+
+
+class _Source:
+    """A data set ready for the compiled functions: device arrays + per-epoch index plans, or a stream."""
+
+    def __init__(self, engine, x, y, sample_weight, class_weight, batch_size, steps, *, need_y: bool):
+        self.engine = engine
+        self.batch_size = batch_size or 32
+        if data_lib.is_iterable_data(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("When `x` is a generator or iterable of batches, pass the targets in the "
+                                 "batches and leave `y` and `sample_weight` as None.")
+            self.arrays, self.stream = None, data_lib.IterableData(x, steps)
+            self.steps = steps if steps is not None else (len(x) if hasattr(x, "__len__") else None)
+            self.sample_x = self.stream.peek_x()
+        else:
+            self.arrays = x if isinstance(x, data_lib.ArrayData) else \
+                data_lib.ArrayData(x, y, sample_weight, class_weight)
+            if need_y and self.arrays.y is None:
+                raise ValueError("Training and evaluation need targets: pass `y` (or batches of (x, y)).")
+            self.stream = None
+            self.steps = math.ceil(self.arrays.n / self.batch_size)
+            if steps is not None:
+                self.steps = min(self.steps, steps)
+            self.sample_x = self.arrays.x
+            self._device = None
+
+    def device_arrays(self):
+        if self._device is None:
+            self._device = tuple(jax.device_put(a) for a in self.arrays.arrays())
+        return self._device
+
+    def chunks(self, k: int, *, shuffle: bool, seed: int, epoch: int):
+        """(data, indices [k, B], masks [k, B], last step number) for each compiled call."""
+        if self.arrays is not None:
+            indices, masks = self.arrays.epoch_plan(self.batch_size, shuffle, seed, epoch)
+            indices, masks = indices[: self.steps], masks[: self.steps]
+            data = self.device_arrays()
+            for start in range(0, len(indices), k):
+                idx, msk = indices[start:start + k], masks[start:start + k]
+                if len(idx) < k:  # pad the last chunk with empty steps; they change nothing
+                    idx = np.concatenate([idx, np.zeros((k - len(idx), idx.shape[1]), idx.dtype)])
+                    msk = np.concatenate([msk, np.zeros((k - len(msk), msk.shape[1]), msk.dtype)])
+                yield data, idx, msk, min(start + k, len(indices))
+            return
+        step = 0
+        for x, y, sw, mask, _n in data_lib.prefetch(self.stream.epoch()):
+            if self.sample_x is None:
+                self.sample_x = x
+            step += 1
+            size = len(mask)
+            yield (x, y, sw), np.arange(size, dtype=np.int32)[None], mask[None], step
+
+
+def _check_input(model, x_sample) -> None:
+    if x_sample is None:
+        return
+    shape = tuple(x_sample.shape)
+    model._ensure_built((None, *shape[1:]))
+    expected = model.input_shape
+    if len(expected) != len(shape) or any(e is not None and e != r for e, r in zip(expected[1:], shape[1:])):
+        first = model.layers[0].name if model.layers else model.name
+        raise ValueError(f"Input 0 of layer \"{first}\" is incompatible with the layer: expected "
+                         f"shape={expected}, found shape={shape}")
+
+
+def _prepare(model, source: _Source) -> None:
+    _check_input(model, source.sample_x)
+    y = source.arrays.y if source.arrays is not None else None
+    model._engine.resolve_metrics(None if y is None else y.shape, model.output_shape)
+
+
+def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+        initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+        validation_freq=1):
+    engine = model._require_compiled()
+    _check_batch_size(batch_size)
+    _check_batch_size(validation_batch_size, "validation_batch_size")
+    verbose = _verbosity(verbose)
+    for arg, value in (("epochs", epochs),):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"`{arg}` must be a non-negative integer. Received: {arg}={value!r}")
+    if x is None:
+        raise ValueError("`fit` needs training data: pass `x` (and `y`).")
+    if validation_split and data_lib.is_iterable_data(x):
+        raise ValueError("`validation_split` is only supported for arrays, not for generators or iterables.")
+
+    train = _Source(engine, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, need_y=True)
+    val = None
+    if validation_split and validation_data is None:
+        train_arrays, val_arrays = train.arrays.split(validation_split)
+        train = _Source(engine, train_arrays, None, None, None, batch_size, steps_per_epoch, need_y=True)
+        val = _Source(engine, val_arrays, None, None, None, validation_batch_size or batch_size,
+                      validation_steps, need_y=True)
+    elif validation_data is not None:
+        if data_lib.is_iterable_data(validation_data):
+            val = _Source(engine, validation_data, None, None, None, validation_batch_size or batch_size,
+                          validation_steps, need_y=True)
+        else:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                                 f"val_sample_weight). Received: {type(validation_data).__name__}")
+            vx, vy, vsw = (*validation_data, None)[:3]
+            val = _Source(engine, vx, vy, vsw, None, validation_batch_size or batch_size, validation_steps,
+                          need_y=True)
+    _prepare(model, train)
+    if val is not None and val.arrays is not None:
+        _check_input(model, val.arrays.x)
+
+    k = engine.steps_per_execution
+    train_fn = engine.train_function(k, skip_empty=k > 1)
+    cbs = _make_callbacks(model, callbacks, verbose, add_history=True, epochs=epochs, steps=train.steps)
+    state = engine.pull()
+    box = {"state": state}
+    cbs.set_sync(lambda: engine.push(box["state"]))
+    want_batch_end = cbs.wants("on_train_batch_end")
+    want_batch_begin = cbs.wants("on_train_batch_begin")
+    model.stop_training = False
+    model._in_fit = True
+    epoch_logs: dict = {}
+    try:
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            box["state"] = engine.pull()
+            cbs.on_epoch_begin(epoch)
+            box["state"] = engine.pull()
+            mstate = engine.init_metric_state()
+            for data, idx, msk, last_step in train.chunks(k, shuffle=shuffle and train.arrays is not None,
+                                                          seed=engine.seed, epoch=epoch):
+                if want_batch_begin:
+                    cbs.on_train_batch_begin(last_step - 1)
+                    box["state"] = engine.pull()
+                box["state"], mstate = train_fn(box["state"], mstate, data, idx, msk)
+                if want_batch_end:
+                    logs = LazyLogs(lambda m=mstate: engine.results(m))
+                    cbs.on_train_batch_end(last_step - 1, logs)
+                    logs.expire()
+                    if cbs.needs_model_per_batch("on_train_batch_end"):
+                        box["state"] = engine.pull()
+                if model.stop_training:
+                    break
+            epoch_logs = dict(sorted(engine.results(mstate).items()))
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = _evaluate_source(model, engine, box["state"], val, cbs=None)
+                epoch_logs.update({f"val_{k_}": v for k_, v in sorted(val_logs.items())})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            box["state"] = engine.pull()
+            if model.stop_training:
+                break
+        engine.push(box["state"])
+        cbs.on_train_end(epoch_logs)
+    finally:
+        engine.push(box["state"])
+        model._in_fit = False
+    return model.history
+
+
+def _evaluate_source(model, engine, state, source: _Source, cbs) -> dict:
+    k = engine.steps_per_execution if source.arrays is not None else 1
+    eval_fn = engine.eval_function(k)
+    mstate = engine.init_metric_state()
+    for data, idx, msk, last_step in source.chunks(k, shuffle=False, seed=0, epoch=0):
+        mstate = eval_fn(state, mstate, data, idx, msk)
+        if cbs is not None and cbs.wants("on_test_batch_end"):
+            logs = LazyLogs(lambda m=mstate: engine.results(m))
+            cbs.on_test_batch_end(last_step - 1, logs)
+            logs.expire()
+    return engine.results(mstate)
+
+
+def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+             callbacks=None, return_dict=False):
+    engine = model._require_compiled()
+    _check_batch_size(batch_size)
+    verbose = _verbosity(verbose)
+    if x is None:
+        raise ValueError("`evaluate` needs data: pass `x` and `y`.")
+    source = _Source(engine, x, y, sample_weight, None, batch_size, steps, need_y=True)
+    _prepare(model, source)
+    cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=source.steps)
+    state = engine.pull()
+    cbs.on_test_begin()
+    logs = _evaluate_source(model, engine, state, source, cbs)
+    cbs.on_test_end(logs)
+    if return_dict:
+        return logs
+    values = [logs[name] for name in engine.metric_names]
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    _check_batch_size(batch_size)
+    verbose = _verbosity(verbose)
+    engine = model._predict_engine()
+    batch_size = batch_size or 32
+    if data_lib.is_iterable_data(x):
+        batches = (data_lib.unpack_batch(b)[0] for b in x)
+    else:
+        array = data_lib.to_numpy(x, "x")
+        batches = (array[i:i + batch_size] for i in range(0, len(array), batch_size))
+        steps = math.ceil(len(array) / batch_size) if steps is None else steps
+    cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=steps)
+    outputs, state, fn, size = [], None, None, None
+    cbs.on_predict_begin()
+    for i, xb in enumerate(batches):
+        if steps is not None and i >= steps:
+            break
+        if state is None:
+            _check_input(model, xb)
+            state, fn, size = engine.pull(), engine.predict_function(), len(xb)
+        n = len(xb)
+        if n < size:
+            xb = np.concatenate([xb, np.zeros((size - n, *xb.shape[1:]), xb.dtype)])
+        outputs.append((fn(state, xb), n))
+        cbs.on_predict_batch_end(i, {})
+    cbs.on_predict_end()
+    if not outputs:
+        raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
+                         "`Model.compile(..., run_eagerly=True)`, or `tf.data.Dataset` ... the input was empty.")
+    return np.concatenate([np.asarray(out)[:n] for out, n in outputs])

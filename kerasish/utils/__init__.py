@@ -1,0 +1,39 @@
+"""kerasish.utils: to_categorical, set_random_seed, Progbar and friends."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kerasish.utils.progbar import Progbar
+from kerasish.utils.rng import set_random_seed
+
+
+def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
+    """One-hot encodes integer class labels: `(n,)` -> `(n, num_classes)` float32, like Keras."""
+    labels = np.asarray(x)
+    if labels.size and not np.all(np.equal(np.mod(labels, 1), 0)):
+        raise ValueError(f"`to_categorical` expects integer class labels. Received values such as "
+                         f"{labels.ravel()[:3].tolist()}")
+    labels = labels.astype(np.int64)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"`to_categorical` expects non-negative labels. Received a minimum of {labels.min()}")
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    elif labels.size and labels.max() >= num_classes:
+        raise ValueError(f"Label {labels.max()} is out of range for num_classes={num_classes}.")
+    out = np.zeros((*labels.shape, num_classes), np.float32)
+    np.put_along_axis(out, labels[..., None], 1.0, axis=-1)
+    return out
+
+
+def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
+    """Scales `x` to unit `order`-norm along `axis` (Keras's `keras.utils.normalize`)."""
+    x = np.asarray(x, dtype=np.float32)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
+
+
+__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]
