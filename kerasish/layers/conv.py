@@ -6,9 +6,10 @@ which picks a lowering that is fast on the current backend (XLA's own convolutio
 
 from __future__ import annotations
 
+from jax import lax
 from flax import nnx
 
-from kerasish import activations, initializers
+from kerasish import activations, initializers, ops
 from kerasish.layers.base import Layer, int_tuple, padding_arg, positive_int
 from kerasish.layers.core import _reject_unsupported, _serialize_regularizer
 
@@ -21,6 +22,21 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
     if padding == "same":
         return (length + stride - 1) // stride
     return max(0, (length - effective) // stride + 1)
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
+                         dimension_numbers=None, feature_group_count=1, precision=None, **kwargs):
+    """`lax.conv_general_dilated` as nnx.Conv calls it, routed to `kerasish.ops.conv2d` (the lowering
+    that is fast on this backend) for the cases Conv2D produces; anything else goes to XLA as is."""
+    plain = (lhs.ndim == 4 and feature_group_count == 1 and isinstance(padding, str)
+             and all(d == 1 for d in (lhs_dilation or (1, 1)))
+             and (all(s == 1 for s in window_strides) or all(d == 1 for d in (rhs_dilation or (1, 1))))
+             and kwargs.get("out_sharding") is None and kwargs.get("preferred_element_type") is None)
+    if plain:
+        return ops.conv2d(lhs, rhs, tuple(window_strides), padding.lower(), tuple(rhs_dilation or (1, 1)))
+    return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
+                                    rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,
+                                    feature_group_count=feature_group_count, precision=precision, **kwargs)
 
 
 class _Conv(nnx.Module):
@@ -86,7 +102,7 @@ class Conv2D(Layer):
                         padding=self.padding.upper(), kernel_dilation=self.dilation_rate,
                         feature_group_count=self.groups, use_bias=self.use_bias,
                         kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                        param_dtype=self.dtype, rngs=rngs)
+                        conv_general_dilated=conv_general_dilated, param_dtype=self.dtype, rngs=rngs)
         return _Conv(conv, self.activation)
 
     def weight_specs(self):

@@ -131,6 +131,9 @@ def unpack_batch(batch: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray 
 
 
 def is_iterable_data(x: Any) -> bool:
+    """Generators, iterators, Sequence-like data sets, and lists of (x, y) batch tuples."""
+    if isinstance(x, list) and x and all(isinstance(b, tuple) and b and hasattr(b[0], "shape") for b in x):
+        return True
     return (isinstance(x, (collections.abc.Iterator, collections.abc.Iterable))
             and not isinstance(x, (np.ndarray, list, tuple, str, bytes, dict)) and not hasattr(x, "__array__"))
 
@@ -154,8 +157,8 @@ class IterableData:
             return (self.source[i] for i in range(len(self.source)))
         return iter(self.source)
 
-    def peek_x(self) -> np.ndarray:
-        """The first batch's inputs (kept, and yielded first by the next epoch)."""
+    def peek(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The first batch's (x, y) (kept, and yielded first by the next epoch)."""
         if not self._peeked:
             if self._iterator is None:
                 self._iterator = self._fresh()
@@ -163,7 +166,7 @@ class IterableData:
             if batch is None:
                 raise ValueError("The iterable passed as `x` yielded no batches.")
             self._peeked.append(batch)
-        return unpack_batch(self._peeked[0])[0]
+        return unpack_batch(self._peeked[0])[:2]
 
     def epoch(self) -> Iterator[tuple]:
         if self._iterator is None or (not self.one_shot and not self._peeked):

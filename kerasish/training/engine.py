@@ -83,7 +83,7 @@ class Engine:
         if self.optimizer.state is None or self._opt_signature != _signature(params):
             self.optimizer.state = self.tx.init(params)
         self._opt_signature = _signature(params)
-        return TrainState(params, rest, self.optimizer.state)
+        return _distinct(TrainState(params, rest, self.optimizer.state))
 
     def push(self, state: TrainState) -> None:
         nnx.update(self.model._module, state.params, state.rest)
@@ -141,7 +141,7 @@ class Engine:
         return self._functions[key]
 
     def init_metric_state(self):
-        return steps.init_metric_state(StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None))
+        return _distinct(steps.init_metric_state(StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None)))
 
     def results(self, mstate) -> dict[str, float]:
         """Reads the metric state back to the host: the only device-to-host transfer of a loop."""
@@ -157,6 +157,20 @@ class _NoLoss:
 
     def call(self, y_true, y_pred):
         return jnp.zeros(y_pred.shape[:1], jnp.float32)
+
+
+def _distinct(tree):
+    """Copies any leaf that shares its buffer with an earlier one: a donated buffer can be given once."""
+    seen: set[int] = set()
+
+    def once(leaf):
+        if not isinstance(leaf, jax.Array):
+            return leaf
+        if id(leaf) in seen:
+            return jnp.array(leaf, copy=True)
+        seen.add(id(leaf))
+        return leaf
+    return jax.tree.map(once, tree)
 
 
 def _signature(tree) -> Any:

@@ -54,7 +54,7 @@ class _Source:
                                  "batches and leave `y` and `sample_weight` as None.")
             self.arrays, self.stream = None, data_lib.IterableData(x, steps)
             self.steps = steps if steps is not None else (len(x) if hasattr(x, "__len__") else None)
-            self.sample_x = self.stream.peek_x()
+            self.sample_x, self.sample_y = self.stream.peek()
         else:
             self.arrays = x if isinstance(x, data_lib.ArrayData) else \
                 data_lib.ArrayData(x, y, sample_weight, class_weight)
@@ -64,7 +64,7 @@ class _Source:
             self.steps = math.ceil(self.arrays.n / self.batch_size)
             if steps is not None:
                 self.steps = min(self.steps, steps)
-            self.sample_x = self.arrays.x
+            self.sample_x, self.sample_y = self.arrays.x, self.arrays.y
             self._device = None
 
     def device_arrays(self):
@@ -87,8 +87,6 @@ class _Source:
             return
         step = 0
         for x, y, sw, mask, _n in data_lib.prefetch(self.stream.epoch()):
-            if self.sample_x is None:
-                self.sample_x = x
             step += 1
             size = len(mask)
             yield (x, y, sw), np.arange(size, dtype=np.int32)[None], mask[None], step
@@ -108,7 +106,7 @@ def _check_input(model, x_sample) -> None:
 
 def _prepare(model, source: _Source) -> None:
     _check_input(model, source.sample_x)
-    y = source.arrays.y if source.arrays is not None else None
+    y = source.sample_y
     model._engine.resolve_metrics(None if y is None else y.shape, model.output_shape)
 
 
@@ -163,6 +161,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     epoch_logs: dict = {}
     try:
         cbs.on_train_begin()
+        # BackupAndRestore sets where to resume: the epoch, and the steps of it already done.
+        initial_epoch = initial_epoch if getattr(model, "_initial_epoch", None) is None else model._initial_epoch
+        skip_steps, model._initial_epoch, model._initial_step = getattr(model, "_initial_step", 0), None, 0
         for epoch in range(initial_epoch, epochs):
             box["state"] = engine.pull()
             cbs.on_epoch_begin(epoch)
@@ -170,6 +171,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             mstate = engine.init_metric_state()
             for data, idx, msk, last_step in train.chunks(k, shuffle=shuffle and train.arrays is not None,
                                                           seed=engine.seed, epoch=epoch):
+                if last_step <= skip_steps:
+                    continue
                 if want_batch_begin:
                     cbs.on_train_batch_begin(last_step - 1)
                     box["state"] = engine.pull()
@@ -182,6 +185,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                         box["state"] = engine.pull()
                 if model.stop_training:
                     break
+            skip_steps = 0
             epoch_logs = dict(sorted(engine.results(mstate).items()))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = _evaluate_source(model, engine, box["state"], val, cbs=None)
@@ -192,6 +196,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                 break
         engine.push(box["state"])
         cbs.on_train_end(epoch_logs)
+        box["state"] = engine.pull()  # keep what on_train_end set (EarlyStopping's best weights)
     finally:
         engine.push(box["state"])
         model._in_fit = False
