@@ -7,7 +7,7 @@ Everything public is listed here.
 """
 
 from kerasish import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
-                      optimizers, regularizers, utils)
+                      optimizers, regularizers, saving, utils)
 from kerasish.layers import Input, Layer
 from kerasish.models import Model, Sequential
 from kerasish.serialization import register_keras_serializable
@@ -22,5 +22,5 @@ def clear_session() -> None:
 
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "callbacks", "clear_session", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "register_keras_serializable",
-           "regularizers", "utils"]
+           "distribution", "initializers", "mixed_precision", "layers", "losses", "metrics", "models", "optimizers", "register_keras_serializable",
+           "regularizers", "saving", "utils"]

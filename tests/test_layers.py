@@ -95,22 +95,23 @@ def test_batchnorm_normalizes_in_training_and_uses_moving_stats_at_inference():
     np.testing.assert_allclose(layer(x), (x - mean) / np.sqrt(var + 1e-3) * gamma + beta, rtol=1e-4, atol=1e-5)
 
 
-def _finite_difference_check(layer, x):
-    """Gradient of sum(layer(x) * w) wrt every parameter and the input, against central differences."""
-    layer(x)  # build
-    module = layer.module
-    graphdef, params, rest = nnx.split(module, nnx.Param, ...)
-    probe = jnp.asarray(RNG.normal(size=np.asarray(layer(x)).shape))
-
-    def f(params, x):
-        return jnp.sum(nnx.merge(graphdef, params, rest, copy=True)(x) * probe)
-
+def _finite_difference_check(make, shape):
+    """Gradient of sum(layer(x) * w) wrt every parameter and the input, against central differences,
+    with the layer built and run in float64."""
     with jax.enable_x64(True):
-        params64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), params)
+        layer = make(dtype="float64")
+        x = RNG.normal(size=shape)
+        probe = jnp.asarray(RNG.normal(size=np.asarray(layer(x)).shape))
+        graphdef, params, rest = nnx.split(layer.module, nnx.Param, ...)
+
+        def f(params, x):
+            return jnp.sum(nnx.merge(graphdef, params, rest, copy=True)(x) * probe)
+
         x64 = jnp.asarray(x, jnp.float64)
-        grads, gx = jax.grad(f, argnums=(0, 1))(params64, x64)
-        leaves, treedef = jax.tree.flatten(params64)
+        grads, gx = jax.grad(f, argnums=(0, 1))(params, x64)
+        leaves, treedef = jax.tree.flatten(params)
         for i, (leaf, g) in enumerate(zip(leaves, jax.tree.leaves(grads))):
+            assert leaf.dtype == jnp.float64
             flat = np.asarray(leaf).ravel()
             for j in RNG.choice(flat.size, size=min(4, flat.size), replace=False):
                 def at(delta):
@@ -125,23 +126,24 @@ def _finite_difference_check(layer, x):
         for j in RNG.choice(flat.size, size=4, replace=False):
             bump = np.zeros_like(flat)
             bump[j] = 1e-6
-            numeric = (float(f(params64, x64 + bump.reshape(x.shape))) -
-                       float(f(params64, x64 - bump.reshape(x.shape)))) / 2e-6
+            numeric = (float(f(params, x64 + bump.reshape(shape))) -
+                       float(f(params, x64 - bump.reshape(shape)))) / 2e-6
             assert abs(numeric - float(np.asarray(gx).ravel()[j])) < 1e-5 * max(1.0, abs(numeric))
 
 
 @pytest.mark.parametrize("make,shape", [
-    (lambda: layers.Dense(3, activation="sigmoid"), (4, 5)),
-    (lambda: layers.Maxout(2, pieces=3), (4, 5)),
-    (lambda: layers.Conv2D(2, 3, padding="same", activation="tanh"), (2, 5, 5, 2)),
-    (lambda: layers.Conv2D(2, 2, strides=2), (2, 6, 6, 1)),
-    (lambda: layers.MaxPooling2D(2), (2, 4, 4, 2)),
-    (lambda: layers.AveragePooling2D(3, strides=1, padding="same"), (2, 4, 4, 2)),
-    (lambda: layers.GlobalAveragePooling2D(), (2, 3, 3, 2)),
-    (lambda: layers.Flatten(), (2, 3, 2)),
+    (lambda **kw: layers.Dense(3, activation="sigmoid", **kw), (4, 5)),
+    (lambda **kw: layers.Maxout(2, pieces=3, **kw), (4, 5)),
+    (lambda **kw: layers.Conv2D(2, 3, padding="same", activation="tanh", **kw), (2, 5, 5, 2)),
+    (lambda **kw: layers.Conv2D(2, 2, strides=2, **kw), (2, 6, 6, 1)),
+    (lambda **kw: layers.MaxPooling2D(2, **kw), (2, 4, 4, 2)),
+    (lambda **kw: layers.AveragePooling2D(3, strides=1, padding="same", **kw), (2, 4, 4, 2)),
+    (lambda **kw: layers.GlobalAveragePooling2D(**kw), (2, 3, 3, 2)),
+    (lambda **kw: layers.Flatten(**kw), (2, 3, 2)),
+    (lambda **kw: layers.BatchNormalization(**kw), (6, 3)),
 ])
 def test_gradients_match_finite_differences(make, shape):
-    _finite_difference_check(make(), RNG.normal(size=shape))
+    _finite_difference_check(make, shape)
 
 
 ALL_LAYERS = [

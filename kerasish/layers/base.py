@@ -17,8 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from kerasish import mixed_precision
 from kerasish import regularizers as _regularizers
 from kerasish.utils import naming, rng
+from kerasish.utils.host import to_host
 
 Shape = tuple[int | None, ...]
 
@@ -106,19 +108,20 @@ class Weight:
         return self.value.dtype
 
     def numpy(self) -> np.ndarray:
-        return np.asarray(self.value)
+        return to_host(self.value)
 
     def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.value, dtype=dtype)
+        return to_host(self.value).astype(dtype) if dtype is not None else to_host(self.value)
 
     def assign(self, value) -> None:
         variable = self._variable()
-        value = jnp.asarray(value, dtype=variable[...].dtype)
-        if value.shape != variable[...].shape:
+        old = variable[...]
+        value = jnp.asarray(value, dtype=old.dtype)
+        if value.shape != old.shape:
             raise ValueError(
-                f"Cannot assign to variable {self.path}: expected shape {variable[...].shape}, "
+                f"Cannot assign to variable {self.path}: expected shape {old.shape}, "
                 f"received shape {value.shape}")
-        variable[...] = value
+        variable[...] = jax.device_put(value, old.sharding) if isinstance(old, jax.Array) else value
 
     def __repr__(self) -> str:
         return f"<Weight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
@@ -143,7 +146,9 @@ class Layer:
             raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
-        self.dtype = "float32" if dtype is None else str(jnp.dtype(dtype))
+        self.dtype_policy = mixed_precision.dtype_policy(dtype)
+        self.dtype = self.dtype_policy.variable_dtype  # Keras: a layer's dtype is its weights' dtype
+        self.compute_dtype = self.dtype_policy.compute_dtype
         # Keras 2 style `input_shape=` on the first layer is still accepted by Keras 3.
         self._declared_input_shape: Shape | None = None
         if batch_input_shape is not None:
@@ -169,7 +174,7 @@ class Layer:
         return []
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layer":

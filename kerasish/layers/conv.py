@@ -11,7 +11,7 @@ from flax import nnx
 
 from kerasish import activations, initializers, ops
 from kerasish.layers.base import Layer, int_tuple, padding_arg, positive_int
-from kerasish.layers.core import _reject_unsupported, _serialize_regularizer
+from kerasish.layers.core import _reject_unsupported, _serialize_regularizer, apply_activation
 
 
 def conv_output_length(length, kernel, stride, padding, dilation=1):
@@ -44,7 +44,7 @@ class _Conv(nnx.Module):
         self.conv, self.activation = conv, activation
 
     def __call__(self, x):
-        return self.activation(self.conv(x))
+        return apply_activation(self.activation, self.conv(x))
 
 
 class Conv2D(Layer):
@@ -102,7 +102,8 @@ class Conv2D(Layer):
                         padding=self.padding.upper(), kernel_dilation=self.dilation_rate,
                         feature_group_count=self.groups, use_bias=self.use_bias,
                         kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                        conv_general_dilated=conv_general_dilated, param_dtype=self.dtype, rngs=rngs)
+                        conv_general_dilated=conv_general_dilated, dtype=self.compute_dtype,
+                        param_dtype=self.dtype, rngs=rngs)
         return _Conv(conv, self.activation)
 
     def weight_specs(self):

@@ -60,12 +60,19 @@ class _Identity(nnx.Module):
         return x
 
 
+def apply_activation(fn, y):
+    """`fn(y)`, with softmax / log-softmax computed in float32 under a mixed precision policy."""
+    if fn in (activations.softmax, activations.log_softmax) and y.dtype != jnp.float32:
+        y = y.astype(jnp.float32)
+    return fn(y)
+
+
 class _Dense(nnx.Module):
     def __init__(self, linear: nnx.Linear, activation):
         self.linear, self.activation = linear, activation
 
     def __call__(self, x):
-        return self.activation(self.linear(x))
+        return apply_activation(self.activation, self.linear(x))
 
 
 class Dense(Layer):
@@ -93,7 +100,7 @@ class Dense(Layer):
     def make_module(self, input_shape, rngs):
         linear = nnx.Linear(input_shape[-1], self.units, use_bias=self.use_bias,
                             kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                            param_dtype=self.dtype, rngs=rngs)
+                            dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
         return _Dense(linear, self.activation)
 
     def weight_specs(self):
@@ -145,7 +152,7 @@ class Maxout(Layer):
     def make_module(self, input_shape, rngs):
         linear = nnx.Linear(input_shape[-1], self.units * self.pieces, use_bias=self.use_bias,
                             kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                            param_dtype=self.dtype, rngs=rngs)
+                            dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
         return _Maxout(linear, self.units, self.pieces)
 
     weight_specs = Dense.weight_specs
@@ -163,7 +170,7 @@ class _Activation(nnx.Module):
         self.fn = fn
 
     def __call__(self, x):
-        return self.fn(x)
+        return apply_activation(self.fn, x)
 
 
 class Activation(Layer):

@@ -60,7 +60,7 @@ class BatchNormalization(Layer):
         bn = nnx.BatchNorm(features, use_running_average=True, momentum=self.momentum,
                            epsilon=self.epsilon, use_bias=self.center, use_scale=self.scale,
                            bias_init=self.beta_initializer, scale_init=self.gamma_initializer,
-                           param_dtype=self.dtype, rngs=rngs)
+                           dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
         # Keras lets the moving statistics start from initializers too.
         key = rngs.params()
         bn.mean[...] = self.moving_mean_initializer(key, (features,), bn.mean[...].dtype)

@@ -1,6 +1,7 @@
-"""kerasish.models: Sequential and the Model base class (load_model arrives with saving)."""
+"""kerasish.models: Sequential, the Model base class, and load_model."""
 
 from kerasish.models.model import Model
 from kerasish.models.sequential import Sequential, SequentialModule
+from kerasish.saving import load_model
 
-__all__ = ["Model", "Sequential", "SequentialModule"]
+__all__ = ["Model", "Sequential", "SequentialModule", "load_model"]

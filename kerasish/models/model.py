@@ -156,6 +156,14 @@ class Model:
     def _trainable_key(self) -> tuple[bool, ...]:
         return tuple(layer.trainable for layer in self.layers)
 
+    def _weight_path(self, nnx_path: tuple) -> str:
+        """'dense/kernel' for the nnx path ('layers', i, 'linear', 'kernel'): what LayoutMap keys match."""
+        layer = self.layers[nnx_path[1]]
+        for path, name, _ in layer.weight_specs():
+            if tuple(path) == tuple(nnx_path[2:]):
+                return f"{layer.name}/{name}"
+        return "/".join(str(p) for p in (layer.name, *nnx_path[2:]))
+
     def _regularization(self, module) -> Any:
         total = 0.0
         for layer, child in zip(self.layers, module.layers):
@@ -163,7 +171,11 @@ class Model:
         return total
 
     def _compute_dtype(self) -> str:
-        return "float32"
+        """The dtype inputs are cast to: the first layer's compute dtype (its mixed precision policy)."""
+        return self.layers[0].compute_dtype if self.layers else "float32"
+
+    def _uses_float16(self) -> bool:
+        return any(layer.compute_dtype == "float16" for layer in self.layers)
 
     @property
     def flax_module(self) -> nnx.Module:
@@ -171,3 +183,20 @@ class Model:
         if self._module is None:
             raise ValueError(f"Model '{self.name}' has not been built yet: call `build(input_shape)` or fit it first.")
         return self._module
+
+    # -- saving (kerasish.saving does the work) ---------------------------------------------
+    def save(self, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
+        """Writes the architecture, weights, compile configuration and optimizer state to one
+        `.keras` file, atomically. See `keras.saving.save_model`."""
+        from kerasish import saving
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+        """Writes the weights (and optimizer state) to a `.weights.h5` path. See `keras.saving.save_weights`."""
+        from kerasish import saving
+        saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+        """Loads weights written by `save_weights` or `save`; nothing changes unless they all fit."""
+        from kerasish import saving
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)

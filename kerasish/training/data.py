@@ -200,7 +200,9 @@ def prefetch(batches: Iterator[tuple], depth: int = 1) -> Iterator[tuple]:
     queue: collections.deque = collections.deque()
     for batch in batches:
         *arrays, n = batch
-        queue.append((*(None if a is None else jax.device_put(a) for a in arrays), n))
+        if depth:
+            arrays = [None if a is None else jax.device_put(a) for a in arrays]
+        queue.append((*arrays, n))
         if len(queue) > depth:
             yield queue.popleft()
     while queue:

@@ -16,11 +16,14 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from kerasish import distribution as distribution_lib
 from kerasish import losses as losses_lib
+from kerasish import mixed_precision
 from kerasish import metrics as metrics_lib
 from kerasish import optimizers as optimizers_lib
 from kerasish.training import step as steps
 from kerasish.training.step import StepSpec, TrainState
+from kerasish.utils.host import to_host
 
 
 class Engine:
@@ -51,6 +54,10 @@ class Engine:
         self.steps_per_execution = steps_per_execution
         self.loop = loop
         self.tx = self.optimizer.make_transform()
+        if model._uses_float16():
+            self.tx = mixed_precision.dynamic_loss_scale(self.tx)
+        self.distribution = distribution_lib.distribution()
+        self._state_shardings = None
         self.metrics: list | None = None
         self._functions: dict = {}
         self._opt_signature = None
@@ -83,7 +90,28 @@ class Engine:
         if self.optimizer.state is None or self._opt_signature != _signature(params):
             self.optimizer.state = self.tx.init(params)
         self._opt_signature = _signature(params)
-        return _distinct(TrainState(params, rest, self.optimizer.state))
+        return self._place(_distinct(TrainState(params, rest, self.optimizer.state)))
+
+    def _place(self, state: TrainState) -> TrainState:
+        """Puts every array where the distribution wants it (a no-op for arrays already there)."""
+        if self.distribution is None:
+            return state
+        by_path = {}
+        for path, variable in nnx.to_flat_state(state.params):
+            by_path[tuple(path)] = self.distribution.weight_sharding(
+                self.model._weight_path(tuple(path)), tuple(variable[...].shape))
+        replicated = self.distribution.replicated()
+
+        def sharding_for(keypath, leaf):
+            names = _key_names(keypath)
+            for start in range(len(names)):
+                sharding = by_path.get(names[start:])
+                if sharding is not None and len(sharding.spec) <= jnp.ndim(leaf):
+                    return sharding
+            return replicated
+        shardings = jax.tree_util.tree_map_with_path(sharding_for, state)
+        self._state_shardings = shardings
+        return jax.tree.map(lambda leaf, sh: jax.device_put(leaf, sh), state, shardings)
 
     def push(self, state: TrainState) -> None:
         nnx.update(self.model._module, state.params, state.rest)
@@ -113,7 +141,8 @@ class Engine:
                 body = lambda carry, batch: steps.train_step(spec, tx, *carry, batch)  # noqa: E731
                 return steps.run_steps(body, (state, mstate), data, indices, masks,
                                        use_scan=use_scan, skip_empty=skip_empty)
-            self._functions[key] = jax.jit(train, donate_argnums=(0, 1))
+            out = None if self.distribution is None else (self._state_shardings, self.distribution.replicated())
+            self._functions[key] = jax.jit(train, donate_argnums=(0, 1), out_shardings=out)
         return self._functions[key]
 
     def eval_function(self, k: int):
@@ -141,13 +170,17 @@ class Engine:
         return self._functions[key]
 
     def init_metric_state(self):
+        if self.distribution is not None:
+            return jax.device_put(steps.init_metric_state(
+                StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None)), self.distribution.replicated())
         return _distinct(steps.init_metric_state(StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None)))
 
     def results(self, mstate) -> dict[str, float]:
         """Reads the metric state back to the host: the only device-to-host transfer of a loop."""
-        total, count = jax.device_get(mstate["loss"])
+        total, count = (to_host(a) for a in mstate["loss"])
         logs = {"loss": float(total / max(count, 1.0))}
         for metric, state in zip(self.metrics or (), mstate["metrics"]):
+            state = jax.tree.map(lambda a: jnp.asarray(to_host(a)), state)
             logs[metric.name] = float(np.asarray(metric.compute(state)))
         return logs
 
@@ -171,6 +204,16 @@ def _distinct(tree):
         seen.add(id(leaf))
         return leaf
     return jax.tree.map(once, tree)
+
+
+def _key_names(keypath) -> tuple:
+    """('layers', 0, 'linear', 'kernel') from a jax key path into an nnx State."""
+    names = []
+    for entry in keypath:
+        name = getattr(entry, "key", getattr(entry, "name", getattr(entry, "idx", None)))
+        if name is not None and name != "value":
+            names.append(name)
+    return tuple(names)
 
 
 def _signature(tree) -> Any:

@@ -16,6 +16,7 @@ import numpy as np
 from kerasish.callbacks.callback import CallbackList, LazyLogs
 from kerasish.callbacks.history import History, ProgbarLogger
 from kerasish.training import data as data_lib
+from kerasish.utils.host import to_host
 
 
 def _check_batch_size(batch_size, name="batch_size") -> None:
@@ -34,6 +35,8 @@ def _verbosity(verbose) -> int:
 
 def _make_callbacks(model, callbacks, verbose, *, add_history, **params) -> CallbackList:
     callbacks = list(callbacks or [])
+    if jax.process_index() != 0:  # in a multi-process run only process 0 prints
+        verbose = 0
     if add_history:
         model.history = History()
         callbacks = callbacks + [model.history]
@@ -73,23 +76,51 @@ class _Source:
         return self._device
 
     def chunks(self, k: int, *, shuffle: bool, seed: int, epoch: int):
-        """(data, indices [k, B], masks [k, B], last step number) for each compiled call."""
+        """(data, indices [k, B] or None, masks [k, B], last step number) for each compiled call.
+
+        Arrays on one device: the data set stays on the device and each call gets row indices.
+        Under a distribution: each call gets its k batches gathered on the host, stacked
+        [k, B, ...] and split over the batch shards (B rounded up to a multiple of them).
+        """
+        dist = self.engine.distribution
         if self.arrays is not None:
             indices, masks = self.arrays.epoch_plan(self.batch_size, shuffle, seed, epoch)
             indices, masks = indices[: self.steps], masks[: self.steps]
-            data = self.device_arrays()
             for start in range(0, len(indices), k):
-                idx, msk = indices[start:start + k], masks[start:start + k]
-                if len(idx) < k:  # pad the last chunk with empty steps; they change nothing
-                    idx = np.concatenate([idx, np.zeros((k - len(idx), idx.shape[1]), idx.dtype)])
-                    msk = np.concatenate([msk, np.zeros((k - len(msk), msk.shape[1]), msk.dtype)])
-                yield data, idx, msk, min(start + k, len(indices))
+                idx, msk = _pad_rows(indices[start:start + k], k), _pad_rows(masks[start:start + k], k)
+                last = min(start + k, len(indices))
+                if dist is None:
+                    yield self.device_arrays(), idx, msk, last
+                    continue
+                width = dist.padded_batch(idx.shape[1])
+                idx, msk = _pad_columns(idx, width), _pad_columns(msk, width)
+                data = tuple(dist.distribute(a[idx], axis=1) for a in self.arrays.arrays())
+                yield data, None, dist.distribute(msk, axis=1), last
             return
         step = 0
-        for x, y, sw, mask, _n in data_lib.prefetch(self.stream.epoch()):
+        for x, y, sw, mask, _n in data_lib.prefetch(self.stream.epoch(), depth=0 if dist else 1):
             step += 1
-            size = len(mask)
-            yield (x, y, sw), np.arange(size, dtype=np.int32)[None], mask[None], step
+            if dist is None:
+                yield (x, y, sw), np.arange(len(mask), dtype=np.int32)[None], mask[None], step
+                continue
+            width = dist.padded_batch(len(mask))
+            data = tuple(dist.distribute(_pad_columns(np.asarray(a)[None], width), axis=1) for a in (x, y, sw))
+            yield data, None, dist.distribute(_pad_columns(mask[None], width), axis=1), step
+
+
+def _pad_rows(a: np.ndarray, k: int) -> np.ndarray:
+    """Pads [steps, B] to [k, B] with zero rows (empty steps change nothing)."""
+    if len(a) == k:
+        return a
+    return np.concatenate([a, np.zeros((k - len(a), *a.shape[1:]), a.dtype)])
+
+
+def _pad_columns(a: np.ndarray, width: int) -> np.ndarray:
+    """Pads axis 1 of [k, B, ...] to `width` with zeros (masked-out rows)."""
+    if a.shape[1] == width:
+        return a
+    pad = np.zeros((a.shape[0], width - a.shape[1], *a.shape[2:]), a.dtype)
+    return np.concatenate([a, pad], axis=1)
 
 
 def _check_input(model, x_sample) -> None:
@@ -257,12 +288,15 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             _check_input(model, xb)
             state, fn, size = engine.pull(), engine.predict_function(), len(xb)
         n = len(xb)
-        if n < size:
-            xb = np.concatenate([xb, np.zeros((size - n, *xb.shape[1:]), xb.dtype)])
+        width = size if engine.distribution is None else engine.distribution.padded_batch(size)
+        if n < width:
+            xb = np.concatenate([xb, np.zeros((width - n, *xb.shape[1:]), xb.dtype)])
+        if engine.distribution is not None:
+            xb = engine.distribution.distribute(xb)
         outputs.append((fn(state, xb), n))
         cbs.on_predict_batch_end(i, {})
     cbs.on_predict_end()
     if not outputs:
         raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
                          "`Model.compile(..., run_eagerly=True)`, or `tf.data.Dataset` ... the input was empty.")
-    return np.concatenate([np.asarray(out)[:n] for out, n in outputs])
+    return np.concatenate([to_host(out)[:n] for out, n in outputs])

@@ -16,6 +16,8 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from kerasish.mixed_precision import loss_scale
+
 
 class TrainState(NamedTuple):
     """Everything a training step changes: trainable params, the rest of the model's variables
@@ -53,7 +55,7 @@ def _update_metrics(spec, mstate, loss_value, count, y, y_pred, weights):
 
 
 def _weighted_loss(spec, y, y_pred, sample_weight, mask):
-    per_sample = spec.loss.call(y, y_pred).astype(jnp.float32)
+    per_sample = spec.loss.call(y, y_pred.astype(jnp.float32)).astype(jnp.float32)
     count = jnp.sum(mask)
     return jnp.sum(per_sample * sample_weight * mask) / jnp.maximum(count, 1.0), count
 
@@ -68,12 +70,17 @@ def train_step(spec: StepSpec, tx: optax.GradientTransformation, state: TrainSta
         data_loss, count = _weighted_loss(spec, y, y_pred, sample_weight, mask)
         total = data_loss + spec.regularization(model)
         _, _, rest = nnx.split(model, spec.trainable, ...)
-        return total, (y_pred, rest, count)
+        scaled = total if scale is None else total * scale
+        return scaled, (total, y_pred, rest, count)
 
-    (loss_value, (y_pred, rest, count)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, state.rest)
+    scale = loss_scale(state.opt_state)  # float16 training: scale the loss, unscale the gradients
+    (_, (loss_value, y_pred, rest, count)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        state.params, state.rest)
+    if scale is not None:
+        grads = jax.tree.map(lambda g: g / scale, grads)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    mstate = _update_metrics(spec, mstate, loss_value, count, y, y_pred, sample_weight * mask)
+    mstate = _update_metrics(spec, mstate, loss_value, count, y, y_pred.astype(jnp.float32), sample_weight * mask)
     return TrainState(params, rest, opt_state), mstate
 
 
@@ -84,7 +91,7 @@ def eval_step(spec: StepSpec, state: TrainState, mstate: dict, batch):
     y_pred = model(_as_inputs(x, spec.compute_dtype))
     data_loss, count = _weighted_loss(spec, y, y_pred, sample_weight, mask)
     loss_value = data_loss + spec.regularization(model)
-    return _update_metrics(spec, mstate, loss_value, count, y, y_pred, sample_weight * mask)
+    return _update_metrics(spec, mstate, loss_value, count, y, y_pred.astype(jnp.float32), sample_weight * mask)
 
 
 def predict_step(spec: StepSpec, state: TrainState, x):
@@ -102,20 +109,24 @@ def gather(data, index):
 def run_steps(body: Callable, carry, data, indices, masks, *, use_scan: bool, skip_empty: bool):
     """Runs `body(carry, batch) -> carry` for each row of `indices` (shape [k, batch]).
 
+    With `indices=None`, `data` already holds the k batches stacked ([k, batch, ...], the layout of
+    sharded batches) and step i takes `data[i]`.
+
     `use_scan` compiles one loop body (`lax.scan`); otherwise the k steps are unrolled, which XLA's
     CPU backend runs faster for convolutions. `skip_empty` leaves the carry untouched for a step
     whose mask is all zero (padding steps of the last chunk), so optimizer counters do not move.
     """
     def one(carry, inputs):
         index, mask = inputs
-        batch = (*gather(data, index), mask)
+        batch = (*(gather(data, index) if indices is not None else index), mask)
         if skip_empty:
             return jax.lax.cond(jnp.any(mask > 0), body, lambda c, _b: c, carry, batch)
         return body(carry, batch)
 
+    per_step = indices if indices is not None else data
     if use_scan:
-        carry, _ = jax.lax.scan(lambda c, i: (one(c, i), None), carry, (indices, masks))
+        carry, _ = jax.lax.scan(lambda c, i: (one(c, i), None), carry, (per_step, masks))
         return carry
-    for k in range(indices.shape[0]):
-        carry = one(carry, (indices[k], masks[k]))
+    for k in range(masks.shape[0]):
+        carry = one(carry, (jax.tree.map(lambda a, k=k: a[k], per_step), masks[k]))
     return carry
