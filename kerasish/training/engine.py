@@ -111,7 +111,7 @@ class Engine:
             return replicated
         shardings = jax.tree_util.tree_map_with_path(sharding_for, state)
         self._state_shardings = shardings
-        return jax.tree.map(lambda leaf, sh: jax.device_put(leaf, sh), state, shardings)
+        return jax.tree.map(_put, state, shardings)
 
     def push(self, state: TrainState) -> None:
         nnx.update(self.model._module, state.params, state.rest)
@@ -204,6 +204,19 @@ def _distinct(tree):
         seen.add(id(leaf))
         return leaf
     return jax.tree.map(once, tree)
+
+
+def _put(leaf, sharding):
+    """`leaf` placed with `sharding`; across processes, built from this process's copy of the value
+    (every process holds the same values: same seed, same updates)."""
+    if isinstance(leaf, jax.Array) and leaf.sharding == sharding:
+        return leaf
+    if jax.process_count() == 1:
+        return jax.device_put(leaf, sharding)
+    if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        return jax.random.wrap_key_data(_put(jax.random.key_data(leaf), sharding), impl=jax.random.key_impl(leaf))
+    value = to_host(leaf)
+    return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
 
 
 def _key_names(keypath) -> tuple:
