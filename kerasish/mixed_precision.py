@@ -64,6 +64,8 @@ def dtype_policy(dtype: Any) -> DTypePolicy:
         return dtype
     if isinstance(dtype, dict):
         return DTypePolicy(dtype.get("config", dtype).get("name", "float32"))
+    if isinstance(dtype, str) and dtype in _POLICIES:  # "mixed_float16", as get_config writes it
+        return DTypePolicy(dtype)
     return DTypePolicy(str(jnp.dtype(dtype)))
 
 
