@@ -103,6 +103,19 @@ def test_an_epoch_compiles_once_even_with_a_partial_last_batch():
     assert model._engine.trace_counts == {"train": 1, "eval": 1, "predict": 1}
 
 
+def test_no_device_to_host_transfer_per_step():
+    """Only the epoch-end metric read is allowed to come back from the device."""
+    import jax
+    x, y = _blobs(n=300)
+    for spe in (1, "auto"):
+        model = _classifier()
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], steps_per_execution=spe)
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)  # compile outside the guard
+        with jax.transfer_guard_device_to_host("disallow"):
+            history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, validation_split=0.2)
+        assert len(history.history["loss"]) == 2
+
+
 def test_padded_rows_do_not_count():
     """A 10-sample batch padded to 32 gives the same loss and update as the 10 samples alone."""
     x, y = _blobs(n=10)
@@ -262,3 +275,15 @@ def test_fit_argument_errors(kwargs, match):
 def test_string_data_is_a_type_error():
     with pytest.raises(TypeError):
         _compiled().fit(np.array([["a"] * 4] * 2, dtype=object), np.zeros(2), verbose=0)
+
+
+def test_learning_rate_set_between_compile_and_fit_is_used():
+    x, y = _blobs(n=32)
+    model = _classifier()
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    model.optimizer.learning_rate = 0.0
+    before = model.get_weights()
+    model.fit(x, y, epochs=1, verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.learning_rate == 0.0

@@ -29,10 +29,13 @@ class Model:
 
     # -- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                weighted_metrics=None, run_eagerly=False, steps_per_execution="auto", jit_compile="auto",
                 auto_scale_loss=True, loop: str = "auto"):
-        """Configures training: Keras's arguments, plus `loop` ("auto", "scan", "unroll") for how
-        `steps_per_execution` steps run inside one compiled call."""
+        """Configures training with Keras's arguments.
+
+        `steps_per_execution` is honoured as in Keras when given; its default "auto" runs several
+        steps per compiled call where that is faster (see `Engine.steps_per_call`). `loop`
+        ("auto", "scan", "unroll") says how those steps run inside the call."""
         if loss_weights is not None:
             raise ValueError("`loss_weights` applies to multi-output models; a Sequential model has one output.")
         engine = Engine(self, optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,

@@ -30,7 +30,7 @@ class Engine:
     """Compiled train / eval / predict functions for one compiled model."""
 
     def __init__(self, model, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
-                 steps_per_execution: int = 1, jit_compile: Any = "auto", loop: str = "auto"):
+                 steps_per_execution: int | str = "auto", jit_compile: Any = "auto", loop: str = "auto"):
         self.model = model
         self.optimizer = optimizers_lib.get(optimizer)
         self.loss = None if loss is None else losses_lib.get(loss)
@@ -45,9 +45,9 @@ class Engine:
         if weighted_metrics:
             raise ValueError("`weighted_metrics` is not supported yet: metrics are always weighted by "
                              "sample_weight in kerasish.")
-        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
-                or steps_per_execution < 1:
-            raise ValueError(f"`steps_per_execution` must be a positive integer. "
+        if steps_per_execution != "auto" and (isinstance(steps_per_execution, bool)
+                                              or not isinstance(steps_per_execution, int) or steps_per_execution < 1):
+            raise ValueError(f"`steps_per_execution` must be a positive integer or 'auto'. "
                              f"Received: steps_per_execution={steps_per_execution!r}")
         if loop not in ("auto", "scan", "unroll"):
             raise ValueError(f"`loop` must be 'auto', 'scan' or 'unroll'. Received: loop={loop!r}")
@@ -88,7 +88,11 @@ class Engine:
     def pull(self) -> TrainState:
         _, params, rest = nnx.split(self.model._module, self.model._trainable_filter(), ...)
         if self.optimizer.state is None or self._opt_signature != _signature(params):
-            self.optimizer.state = self.tx.init(params)
+            state = self.tx.init(params)
+            rate = getattr(self.optimizer, "_learning_rate", None)
+            if isinstance(rate, (int, float)):  # a rate assigned after compile() and before fit()
+                state = optimizers_lib.set_learning_rate(state, rate)
+            self.optimizer.state = state
         self._opt_signature = _signature(params)
         return self._place(_distinct(TrainState(params, rest, self.optimizer.state)))
 
@@ -124,12 +128,26 @@ class Engine:
     def _count(self, kind: str) -> None:
         self.trace_counts[kind] = self.trace_counts.get(kind, 0) + 1
 
+    def _convolutional(self) -> bool:
+        return any(type(layer).__name__ in _SPATIAL_LAYERS for layer in self.model.layers)
+
     def use_scan(self) -> bool:
         if self.loop != "auto":
             return self.loop == "scan"
         # Measured: lax.scan over convolution steps is several times slower on XLA:CPU
         # (jax-ml/jax#12868); unrolled steps are never slower there. Elsewhere scan compiles faster.
-        return jax.default_backend() != "cpu"
+        return jax.default_backend() != "cpu" or not self._convolutional()
+
+    def steps_per_call(self, steps: int | None, per_batch_callbacks: bool) -> int:
+        """How many steps one compiled call runs: the user's `steps_per_execution`, or with "auto"
+        a chunk of up to 32 scanned steps when per-step dispatch would cost time — unless a
+        callback wants every batch, or the model is a convnet on CPU (steps of ~100 ms there,
+        where dispatch costs nothing and unrolled chunks only add compile time)."""
+        if self.steps_per_execution != "auto":
+            return self.steps_per_execution
+        if per_batch_callbacks or (jax.default_backend() == "cpu" and self._convolutional()):
+            return 1
+        return max(1, min(AUTO_STEPS, steps or 1))
 
     def train_function(self, k: int, skip_empty: bool):
         key = self._key("train", k, skip_empty)
@@ -176,13 +194,24 @@ class Engine:
         return _distinct(steps.init_metric_state(StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None)))
 
     def results(self, mstate) -> dict[str, float]:
-        """Reads the metric state back to the host: the only device-to-host transfer of a loop."""
+        """Reads the metric state back to the host: the only device-to-host transfer of a loop
+        (explicitly allowed here, so a run under `jax.transfer_guard_device_to_host("disallow")`
+        proves that nothing else reads back per step)."""
+        with jax.transfer_guard_device_to_host("allow"):
+            return self._results(mstate)
+
+    def _results(self, mstate) -> dict[str, float]:
         total, count = (to_host(a) for a in mstate["loss"])
         logs = {"loss": float(total / max(count, 1.0))}
         for metric, state in zip(self.metrics or (), mstate["metrics"]):
             state = jax.tree.map(lambda a: jnp.asarray(to_host(a)), state)
             logs[metric.name] = float(np.asarray(metric.compute(state)))
         return logs
+
+
+#: the chunk size of "auto" steps_per_execution
+AUTO_STEPS = 32
+_SPATIAL_LAYERS = {"Conv2D", "MaxPooling2D", "AveragePooling2D"}
 
 
 class _NoLoss:

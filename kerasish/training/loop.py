@@ -179,10 +179,11 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if val is not None and val.arrays is not None:
         _check_input(model, val.arrays.x)
 
-    k = engine.steps_per_execution
-    train_fn = engine.train_function(k, skip_empty=k > 1)
     cbs = _make_callbacks(model, callbacks, verbose, add_history=True, epochs=epochs, steps=train.steps)
+    k = engine.steps_per_call(train.steps, cbs.needs_model_per_batch("on_train_batch_end")
+                              or cbs.wants("on_train_batch_begin")) if train.arrays is not None else 1
     state = engine.pull()
+    train_fn = engine.train_function(k, skip_empty=k > 1)
     box = {"state": state}
     cbs.set_sync(lambda: engine.push(box["state"]))
     want_batch_end = cbs.wants("on_train_batch_end")
@@ -235,7 +236,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
 
 
 def _evaluate_source(model, engine, state, source: _Source, cbs) -> dict:
-    k = engine.steps_per_execution if source.arrays is not None else 1
+    k = engine.steps_per_call(source.steps, False) if source.arrays is not None else 1
     eval_fn = engine.eval_function(k)
     mstate = engine.init_metric_state()
     for data, idx, msk, last_step in source.chunks(k, shuffle=False, seed=0, epoch=0):
