@@ -1,0 +1,567 @@
+"""Keras 3 losses as pure `jax.numpy` functions, and the `Loss` classes that reduce them.
+
+Two layers, as in Keras:
+- functions `fn(y_true, y_pred, **options) -> per-sample loss` (e.g. `categorical_crossentropy`),
+  numerically identical to `keras.losses.<fn>` on the JAX backend, including the 1e-7 probability
+  clipping when `from_logits=False`, so confident wrong predictions give finite values and gradients;
+- `Loss` objects: `call(y_true, y_pred)` returns the per-sample loss, `__call__(y_true, y_pred,
+  sample_weight=None)` weights and reduces it (`"sum_over_batch_size"` by default).
+
+Everything here is jit-safe and stateless; the training step decides where it runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+from kerasish import serialization
+
+EPSILON = 1e-7  # keras.backend.epsilon()
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+# ---------------------------------------------------------------- reduction helpers
+
+
+def standardize_reduction(reduction: str | None) -> str | None:
+    """Returns `reduction` if Keras accepts it, else ValueError listing the accepted values."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. Received: reduction={reduction}"
+        )
+    return reduction
+
+
+def squeeze_or_expand_to_same_rank(x1: jax.Array, x2: jax.Array, expand_rank_1: bool = True):
+    """Removes or adds a trailing axis of size 1 when the ranks differ by exactly one (as Keras)."""
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        if x2.ndim == 1 and expand_rank_1:
+            x2 = jnp.expand_dims(x2, -1)
+        else:
+            x1 = jnp.squeeze(x1, -1)
+    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        if x1.ndim == 1 and expand_rank_1:
+            x1 = jnp.expand_dims(x1, -1)
+        else:
+            x2 = jnp.squeeze(x2, -1)
+    return x1, x2
+
+
+def _divide_no_nan(x: jax.Array, y: jax.Array) -> jax.Array:
+    safe_y = jnp.where(y == 0, 1, y)
+    return jnp.where(y == 0, jnp.zeros_like(x), x / safe_y)
+
+
+def reduce_weighted_values(
+    values: jax.Array,
+    sample_weight: jax.Array | None = None,
+    mask: jax.Array | None = None,
+    reduction: str | None = "sum_over_batch_size",
+) -> jax.Array:
+    """Weights per-sample `values` by `sample_weight` and `mask` and reduces them like Keras.
+
+    `"sum"`: sum of weighted values. `"sum_over_batch_size"` / `"mean"`: that sum divided by the
+    number of values (a mask rescales so the mean is over unmasked values). `"mean_with_sample_weight"`:
+    divided by the sum of the weights. `None` / `"none"`: the weighted values.
+    """
+    reduction = standardize_reduction(reduction)
+    dtype = values.dtype
+    if sample_weight is not None:
+        sample_weight = jnp.asarray(sample_weight, dtype)
+    if mask is not None:
+        float_mask = mask.astype(dtype)
+        if reduction in ("mean", "sum_over_batch_size"):
+            float_mask = float_mask * _divide_no_nan(jnp.asarray(mask.size, dtype), jnp.sum(float_mask))
+        if sample_weight is not None:
+            float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+            sample_weight = sample_weight * float_mask
+        else:
+            sample_weight = float_mask
+    if sample_weight is not None:
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        values = values * sample_weight
+    if reduction in (None, "none") or values.shape in ((), (0,)):
+        return values
+    loss = jnp.sum(values)
+    if reduction == "sum":
+        return loss
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return _divide_no_nan(loss, jnp.sum(sample_weight))
+    return _divide_no_nan(loss, jnp.asarray(values.size, dtype))
+
+
+# ---------------------------------------------------------------- loss functions (per sample)
+
+
+def _convert(y_true, y_pred, squeeze: bool = True) -> tuple[jax.Array, jax.Array]:
+    y_pred = jnp.asarray(y_pred)
+    y_true = jnp.asarray(y_true, dtype=y_pred.dtype)
+    return squeeze_or_expand_to_same_rank(y_true, y_pred) if squeeze else (y_true, y_pred)
+
+
+def mean_squared_error(y_true, y_pred) -> jax.Array:
+    """`mean((y_true - y_pred)**2, axis=-1)`."""
+    y_true, y_pred = _convert(y_true, y_pred)
+    return jnp.mean(jnp.square(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred) -> jax.Array:
+    """`mean(abs(y_true - y_pred), axis=-1)`."""
+    y_true, y_pred = _convert(y_true, y_pred)
+    return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred) -> jax.Array:
+    """`100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)), axis=-1)`."""
+    y_true, y_pred = _convert(y_true, y_pred)
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    return 100.0 * jnp.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred) -> jax.Array:
+    """`mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1))**2, axis=-1)`."""
+    y_true, y_pred = _convert(y_true, y_pred)
+    first_log = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
+    second_log = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)
+    return jnp.mean(jnp.square(first_log - second_log), axis=-1)
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1) -> jax.Array:
+    """`-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)`: -1 for identical directions."""
+    y_true, y_pred = _convert(y_true, y_pred)
+
+    def normalize(x):
+        return x * jnp.minimum(jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True)), 1.0 / EPSILON)
+
+    return -jnp.sum(normalize(y_true) * normalize(y_pred), axis=axis)
+
+
+def huber(y_true, y_pred, delta: float = 1.0) -> jax.Array:
+    """Mean over the last axis of `0.5 * e**2` where `|e| <= delta`, else `delta * |e| - 0.5 * delta**2`."""
+    y_true, y_pred = _convert(y_true, y_pred)
+    delta = jnp.asarray(delta, y_pred.dtype)
+    error = y_pred - y_true
+    abs_error = jnp.abs(error)
+    half = jnp.asarray(0.5, abs_error.dtype)
+    return jnp.mean(
+        jnp.where(abs_error <= delta, half * jnp.square(error), delta * abs_error - half * jnp.square(delta)), axis=-1
+    )
+
+
+def log_cosh(y_true, y_pred) -> jax.Array:
+    """`mean(log(cosh(y_pred - y_true)), axis=-1)`, computed without overflow."""
+    y_true, y_pred = _convert(y_true, y_pred)
+    x = y_pred - y_true
+    return jnp.mean(x + jax.nn.softplus(x * -2.0) - jnp.log(jnp.asarray(2.0, x.dtype)), axis=-1)
+
+
+def _binary_labels_to_hinge(y_true: jax.Array) -> jax.Array:
+    """{0, 1} labels become {-1, 1}; labels that are not all 0/1 are left as they are."""
+    is_binary = jnp.all((y_true == 0) | (y_true == 1))
+    return jnp.where(is_binary, 2.0 * y_true - 1.0, y_true)
+
+
+def hinge(y_true, y_pred) -> jax.Array:
+    """`mean(max(1 - y_true * y_pred, 0), axis=-1)`; labels in {-1, 1} (0/1 labels are converted)."""
+    y_true, y_pred = _convert(y_true, y_pred, squeeze=False)
+    return jnp.mean(jnp.maximum(1.0 - _binary_labels_to_hinge(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred) -> jax.Array:
+    """`mean(max(1 - y_true * y_pred, 0)**2, axis=-1)`; labels in {-1, 1} (0/1 labels are converted)."""
+    y_true, y_pred = _convert(y_true, y_pred, squeeze=False)
+    return jnp.mean(jnp.square(jnp.maximum(1.0 - _binary_labels_to_hinge(y_true) * y_pred, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred) -> jax.Array:
+    """`max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)` over the last axis."""
+    y_true, y_pred = _convert(y_true, y_pred, squeeze=False)
+    pos = jnp.sum(y_true * y_pred, axis=-1)
+    neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)
+    return jnp.maximum(neg - pos + 1.0, jnp.asarray(0.0, y_pred.dtype))
+
+
+def kl_divergence(y_true, y_pred) -> jax.Array:
+    """`sum(y_true * log(y_true / y_pred), axis=-1)`, both clipped to `[1e-7, 1]`."""
+    y_true, y_pred = _convert(y_true, y_pred, squeeze=False)
+    y_true = jnp.clip(y_true, EPSILON, 1)
+    y_pred = jnp.clip(y_pred, EPSILON, 1)
+    return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred) -> jax.Array:
+    """`mean(y_pred - y_true * log(y_pred + 1e-7), axis=-1)`."""
+    y_true, y_pred = _convert(y_true, y_pred, squeeze=False)
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+
+
+def _log_probabilities(output: jax.Array, from_logits: bool, axis: int) -> jax.Array:
+    """log_softmax of logits, or the log of probabilities renormalized and clipped to [1e-7, 1 - 1e-7]."""
+    if from_logits:
+        return jax.nn.log_softmax(output, axis=axis)
+    output = output / jnp.sum(output, axis, keepdims=True)
+    return jnp.log(jnp.clip(output, EPSILON, 1.0 - EPSILON))
+
+
+def categorical_crossentropy(
+    y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> jax.Array:
+    """`-sum(y_true * log(y_pred), axis)` for one-hot (or soft) `y_true`.
+
+    `label_smoothing` moves `y_true` towards uniform: `y * (1 - s) + s / num_classes`.
+
+    Raises:
+        ValueError: if `axis` is a bool, or `y_true` and `y_pred` shapes differ.
+
+    Example:
+        >>> categorical_crossentropy([[0, 1, 0]], [[0.05, 0.95, 0.0]])  # [0.0513]
+    """
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    y_pred = jnp.asarray(y_pred)
+    y_true = jnp.asarray(y_true).astype(y_pred.dtype)
+    if y_pred.shape[-1] == 1:
+        warnings.warn(
+            "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
+            f"with num_classes > 1. Received: y_pred.shape={y_pred.shape}. "
+            "Consider using 'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. "
+            f"Received: target.shape={y_true.shape}, output.shape={y_pred.shape}"
+        )
+    return -jnp.sum(y_true * _log_probabilities(y_pred, from_logits, axis), axis=axis)
+
+
+def _sparse_crossentropy_and_mask(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """Per-sample sparse cross-entropy, and the mask of labels that are not `ignore_class` (or None)."""
+    y_pred = jnp.asarray(y_pred)
+    y_true = jnp.asarray(y_true)
+    if y_true.ndim == y_pred.ndim and y_true.shape[axis] == 1:
+        y_true = jnp.squeeze(y_true, axis=axis)
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape up until the last dimension: "
+            f"target.shape={y_true.shape}, output.shape={y_pred.shape}"
+        )
+    valid = None
+    if ignore_class is not None:
+        valid = y_true != ignore_class
+        y_true = jnp.where(valid, y_true, 0)
+        y_pred = jnp.where(jnp.expand_dims(valid, axis), y_pred, 1)  # any finite row: its loss is zeroed
+    one_hot = jax.nn.one_hot(y_true.astype(jnp.int32), y_pred.shape[axis], dtype=y_pred.dtype, axis=axis)
+    loss = -jnp.sum(one_hot * _log_probabilities(y_pred, from_logits, axis), axis=axis)
+    if valid is not None:
+        loss = jnp.where(valid, loss, 0.0)
+    return loss, valid
+
+
+def sparse_categorical_crossentropy(
+    y_true, y_pred, from_logits: bool = False, ignore_class: int | None = None, axis: int = -1
+) -> jax.Array:
+    """Categorical cross-entropy with integer labels, shape `(batch,)` or `(batch, 1)`, ints or floats.
+
+    Positions whose label is `ignore_class` get loss 0 (the `Loss` class also leaves them out of the mean).
+
+    Raises:
+        ValueError: if `y_true`'s shape is not `y_pred`'s without its last axis.
+    """
+    return _sparse_crossentropy_and_mask(y_true, y_pred, from_logits, ignore_class, axis)[0]
+
+
+def binary_crossentropy(
+    y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> jax.Array:
+    """Mean over `axis` of `-(y log p + (1 - y) log(1 - p))`, `p` clipped to `[1e-7, 1 - 1e-7]`.
+
+    `label_smoothing` squeezes labels towards 0.5: `y * (1 - s) + 0.5 * s`.
+
+    Raises:
+        ValueError: if `y_true` and `y_pred` shapes differ.
+    """
+    y_pred = jnp.asarray(y_pred)
+    y_true = jnp.asarray(y_true).astype(y_pred.dtype)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. "
+            f"Received: target.shape={y_true.shape}, output.shape={y_pred.shape}"
+        )
+    if from_logits:
+        bce = -y_true * jax.nn.log_sigmoid(y_pred) - (1.0 - y_true) * jax.nn.log_sigmoid(-y_pred)
+    else:
+        p = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        bce = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
+    return jnp.mean(bce, axis=axis)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+bce = BCE = binary_crossentropy
+
+
+# ---------------------------------------------------------------- Loss classes
+
+
+class Loss:
+    """Base class. Subclasses implement `call(y_true, y_pred) -> per-sample loss`.
+
+    Args:
+        name: defaults to the snake_case class name.
+        reduction: one of `REDUCTIONS`; `"sum_over_batch_size"` by default.
+        dtype: inputs are cast to it before `call`; `"float32"` by default.
+
+    Raises:
+        ValueError: for an unknown `reduction`.
+    """
+
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype: Any = None):
+        self.name = name or serialization.to_snake_case(type(self).__name__)
+        self.reduction = standardize_reduction(reduction)
+        self.dtype = jnp.dtype(dtype or "float32").name
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> jax.Array:
+        """The reduced loss: a scalar, or per-sample values for `reduction=None`."""
+        y_true = jnp.asarray(y_true, self.dtype)
+        y_pred = jnp.asarray(y_pred, self.dtype)
+        values, mask = self._call_with_mask(y_true, y_pred)
+        return reduce_weighted_values(jnp.asarray(values, self.dtype), sample_weight, mask, self.reduction)
+
+    def call(self, y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    def _call_with_mask(self, y_true, y_pred) -> tuple[jax.Array, jax.Array | None]:
+        """Per-sample values and the mask of positions that count (None: all of them)."""
+        return self.call(y_true, y_pred), None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} reduction={self.reduction!r}>"
+
+
+class LossFunctionWrapper(Loss):
+    """A `Loss` around a per-sample function `fn(y_true, y_pred, **kwargs)`.
+
+    Example:
+        >>> LossFunctionWrapper(mean_squared_error)(jnp.zeros((2, 3)), jnp.ones((2, 3)))  # 1.0
+    """
+
+    def __init__(self, fn: Callable, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        if type(self) is LossFunctionWrapper:
+            config["fn"] = serialization.get_registered_name(self.fn)
+        return {**config, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config:
+            config["fn"] = serialization.resolve(config["fn"], ALL_OBJECTS, "loss")
+        return cls(**config)
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    """Mean of squared errors over the last axis, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of absolute errors over the last axis, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """`mean_absolute_percentage_error`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """`mean_squared_logarithmic_error`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Negative cosine similarity along `axis`, then reduced."""
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Huber(LossFunctionWrapper):
+    """Quadratic for errors up to `delta`, linear beyond. (Keras 3's config drops `delta`; ours keeps it.)"""
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+
+
+class LogCosh(LossFunctionWrapper):
+    """Mean of `log(cosh(error))` over the last axis, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class Hinge(LossFunctionWrapper):
+    """`hinge`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """`squared_hinge`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """`categorical_hinge`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence `y_true * log(y_true / y_pred)`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    """`poisson`, then reduced."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """`binary_crossentropy` (probabilities, or logits with `from_logits=True`), then reduced."""
+
+    def __init__(
+        self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+        name="binary_crossentropy", dtype=None,
+    ):  # fmt: skip
+        super().__init__(
+            binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+        )  # fmt: skip
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """`categorical_crossentropy` for one-hot labels, then reduced.
+
+    Example:
+        >>> CategoricalCrossentropy(from_logits=True)(jnp.eye(3), jnp.zeros((3, 3)))  # log(3)
+    """
+
+    def __init__(
+        self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+        name="categorical_crossentropy", dtype=None,
+    ):  # fmt: skip
+        super().__init__(
+            categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+        )  # fmt: skip
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """`sparse_categorical_crossentropy` for integer labels, then reduced.
+
+    With `ignore_class`, those positions are left out: the default reduction averages over the others.
+    (Keras 3's config drops `axis`; ours keeps it.)
+    """
+
+    def __init__(
+        self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size", axis=-1,
+        name="sparse_categorical_crossentropy", dtype=None,
+    ):  # fmt: skip
+        super().__init__(
+            sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=from_logits, ignore_class=ignore_class, axis=axis,
+        )  # fmt: skip
+
+    def _call_with_mask(self, y_true, y_pred):
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return _sparse_crossentropy_and_mask(y_true, y_pred, **self._fn_kwargs)
+
+
+_CLASSES = (
+    Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge, CategoricalHinge,
+    KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+)  # fmt: skip
+_FUNCTIONS = (
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
+    cosine_similarity, huber, log_cosh, hinge, squared_hinge, categorical_hinge, kl_divergence, poisson,
+    binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
+)  # fmt: skip
+ALL_OBJECTS: dict[str, Any] = {obj.__name__: obj for obj in _CLASSES + _FUNCTIONS}
+ALL_OBJECTS.update(bce=bce, BCE=BCE, kld=kld, KLD=KLD, mae=mae, MAE=MAE, mse=mse, MSE=MSE, mape=mape, MAPE=MAPE)
+ALL_OBJECTS.update(msle=msle, MSLE=MSLE)
+
+
+def get(identifier: Any) -> Loss | None:
+    """A `Loss` for a name (`"mse"`, `"categorical_crossentropy"`, `"CategoricalCrossentropy"`), a config
+    dict, a class, an instance, or a function `(y_true, y_pred) -> per-sample loss`. Functions are wrapped
+    in a `LossFunctionWrapper` named after the string (or the function). `None` gives None.
+
+    Raises:
+        ValueError: `Could not interpret loss identifier: ...` listing the accepted names.
+    """
+    if identifier is None:
+        return None
+    obj = serialization.resolve(identifier, ALL_OBJECTS, "loss")
+    if isinstance(obj, Loss):
+        return obj
+    name = identifier if isinstance(identifier, str) else serialization.to_snake_case(getattr(obj, "__name__", "loss"))
+    return LossFunctionWrapper(obj, name=name)
+
+
+def serialize(loss: Loss | Callable) -> dict[str, Any] | str:
+    """A `Loss`'s `{"class_name": ..., "config": ...}`, or a loss function's (registered) name."""
+    if isinstance(loss, Loss):
+        return serialization.serialize_object(loss)
+    return serialization.get_registered_name(loss)
+
+
+def deserialize(config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None) -> Loss | Callable:
+    """Inverse of `serialize`: a `Loss` for a class config, the function for a function name."""
+    return serialization.resolve(config, ALL_OBJECTS, "loss", custom_objects)
