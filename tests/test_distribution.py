@@ -105,6 +105,11 @@ def test_processes_on_loopback_train_like_one(tmp_path, reference, processes):
     _assert_same_training(result, reference["mlp"])
     report = ast.literal_eval(str(result["report"]))
     assert report["param_devices"] == 2 * processes
+    saved = keras.models.load_model(tmp_path / f"mp{processes}.keras")  # the group's checkpoint, one process
+    for a, b in zip(saved.get_weights(), _weights(result), strict=True):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(0).normal(size=(150, 12)).astype("float32")
+    np.testing.assert_allclose(saved.predict(x[:7], verbose=0), result["preds"], rtol=1e-5, atol=1e-6)
 
 
 def test_distribution_api_errors():

@@ -32,6 +32,7 @@ import safetensors.numpy
 from safetensors import SafetensorError, safe_open
 
 from kerasish.saving.atomic import atomic_write_bytes
+from kerasish.utils.host import to_host
 
 FORMAT = "kerasish"
 VERSION = "1"
@@ -67,7 +68,7 @@ def spec_of(value) -> dict:
 
 def encode(value) -> tuple[np.ndarray, dict]:
     spec = spec_of(value)
-    array = np.asarray(jax.random.key_data(value)) if is_key(value) else np.asarray(value)
+    array = to_host(jax.random.key_data(value)) if is_key(value) else to_host(value)
     if array.dtype.name not in _PLAIN_DTYPES:
         array = array.view(f"uint{8 * array.dtype.itemsize}")
     return np.asarray(array, order="C"), spec
@@ -96,7 +97,12 @@ def _digest(tensors: dict[str, np.ndarray]) -> str:
 
 # -- writing and reading ----------------------------------------------------------------------
 def write(path: str | os.PathLike, contents: Contents) -> None:
-    """Serializes `contents` and replaces `path` atomically (the old file survives any failure)."""
+    """Serializes `contents` and replaces `path` atomically (the old file survives any failure).
+
+    In a multi-process run every process gathers the arrays (a collective) but only process 0 writes.
+    """
+    if jax.process_index() != 0:
+        return
     metadata = {"format": FORMAT, "format_version": VERSION,
                 "manifest": json.dumps(contents.specs), "sha256": _digest(contents.tensors)}
     for key, value in contents.info.items():

@@ -78,6 +78,8 @@ if dist is not None:
         dense = [layer for layer in model.layers if isinstance(layer, layers.Dense)][0]
         report["dense_kernel_spec"] = str(dense.weights[0].value.sharding.spec)
 
+if args.processes > 1:  # every process takes part in saving; process 0 writes the file
+    model.save(args.out.replace(".npz", ".keras"))
 if jax.process_index() == 0:
     np.savez(args.out, *model.get_weights(), loss=loss, acc=acc, preds=preds,
              history=np.asarray(history.history["loss"]), report=np.asarray(repr(report)))
