@@ -130,3 +130,12 @@ def test_count_params_and_weights_lists():
 def test_structure_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_adding_a_layer_after_compile_keeps_the_compile_config():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((8, 3), "float32"), np.zeros((8, 4), "float32"), verbose=0)
+    model.add(layers.Dense(2))
+    history = model.fit(np.ones((8, 3), "float32"), np.zeros((8, 2), "float32"), verbose=0)
+    assert len(history.history["loss"]) == 1 and model.output_shape == (None, 2)

@@ -15,7 +15,7 @@ from kerasish.layers.base import Layer, normalize_shape
 from kerasish.layers.core import InputLayer, KerasTensor
 from kerasish.models.model import Model
 from kerasish.models.summary import print_summary
-from kerasish.utils import naming, rng
+from kerasish.utils import naming
 
 
 class SequentialModule(nnx.Module):
@@ -97,7 +97,7 @@ class Sequential(Model):
     def _invalidate(self) -> None:
         self._module = None
         if self._engine is not None:
-            self._engine = None  # the structure changed: compile again, as Keras requires
+            self._engine.reset()  # the structure changed: recompile the steps, restart the optimizer
 
     # -- building ---------------------------------------------------------------------------
     @property

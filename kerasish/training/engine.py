@@ -8,6 +8,7 @@ between the Python objects (NNX module, optimizer shell) and the pure state only
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -23,6 +24,7 @@ from kerasish import metrics as metrics_lib
 from kerasish import optimizers as optimizers_lib
 from kerasish.training import step as steps
 from kerasish.training.step import StepSpec, TrainState
+from kerasish.utils import compilation_cache
 from kerasish.utils.host import to_host
 
 
@@ -61,7 +63,16 @@ class Engine:
         self.metrics: list | None = None
         self._functions: dict = {}
         self._opt_signature = None
+        self.compile_seconds: dict[str, float] = {}  # first call of each function: trace + compile + 1 run
+        compilation_cache.ensure_enabled()
         self.trace_counts: dict[str, int] = {}
+
+    def reset(self) -> None:
+        """Forgets everything tied to the model's structure (after `add`/`pop`); keeps the compile config."""
+        self._functions.clear()
+        self.metrics = None
+        self.optimizer.state = None
+        self._opt_signature = None
 
     # -- resolving what depends on data shapes ----------------------------------------------
     def resolve_metrics(self, y_shape, y_pred_shape) -> None:
@@ -160,7 +171,7 @@ class Engine:
                 return steps.run_steps(body, (state, mstate), data, indices, masks,
                                        use_scan=use_scan, skip_empty=skip_empty)
             out = None if self.distribution is None else (self._state_shardings, self.distribution.replicated())
-            self._functions[key] = jax.jit(train, donate_argnums=(0, 1), out_shardings=out)
+            self._functions[key] = self._timed("train", jax.jit(train, donate_argnums=(0, 1), out_shardings=out))
         return self._functions[key]
 
     def eval_function(self, k: int):
@@ -173,7 +184,7 @@ class Engine:
                 body = partial(steps.eval_step, spec, state)
                 return steps.run_steps(body, mstate, data, indices, masks,
                                        use_scan=use_scan, skip_empty=False)
-            self._functions[key] = jax.jit(evaluate, donate_argnums=(1,))
+            self._functions[key] = self._timed("eval", jax.jit(evaluate, donate_argnums=(1,)))
         return self._functions[key]
 
     def predict_function(self):
@@ -184,8 +195,24 @@ class Engine:
             def predict(state, x):
                 self._count("predict")
                 return steps.predict_step(spec, state, x)
-            self._functions[key] = jax.jit(predict)
+            self._functions[key] = self._timed("predict", jax.jit(predict))
         return self._functions[key]
+
+    def _timed(self, kind: str, fn):
+        """`fn`, whose first call is timed to completion (trace + compile + one run) into
+        `compile_seconds[kind]`; later calls go straight to `fn`."""
+        box = {"fn": None}
+
+        def first(*args):
+            start = time.perf_counter()
+            out = jax.block_until_ready(fn(*args))
+            self.compile_seconds[kind] = self.compile_seconds.get(kind, 0.0) + time.perf_counter() - start
+            box["fn"] = fn
+            return out
+
+        def call(*args):
+            return (box["fn"] or first)(*args)
+        return call
 
     def init_metric_state(self):
         if self.distribution is not None:
