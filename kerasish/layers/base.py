@@ -74,6 +74,20 @@ def padding_arg(value: Any) -> str:
     return padding
 
 
+def set_mode(module: nnx.Module, training: bool) -> None:
+    """Switches every Dropout / BatchNorm in `module` between training and inference behaviour."""
+    module.set_attributes(deterministic=not training, use_running_average=not training, raise_if_not_found=False)
+
+
+def call_in_mode(module: nnx.Module, x, training: bool):
+    """`module(x)` in the given mode; the module is left in inference mode, its resting state."""
+    set_mode(module, training)
+    try:
+        return module(x)
+    finally:
+        set_mode(module, False)
+
+
 def get_path(node: Any, path: Sequence[Any]) -> Any:
     """Follows attribute names (and list indices) from an NNX module down to a variable."""
     for part in path:
@@ -205,13 +219,7 @@ class Layer:
         x = jnp.asarray(inputs)
         if not self.built:
             self.build((None, *x.shape[1:]))
-        module = self.module
-        module.set_attributes(deterministic=not training, use_running_average=not training,
-                              raise_if_not_found=False)
-        try:
-            return module(x)
-        finally:
-            module.set_attributes(deterministic=True, use_running_average=True, raise_if_not_found=False)
+        return call_in_mode(self.module, x, training)
 
     # -- weights ----------------------------------------------------------------------------
     @property

@@ -125,7 +125,7 @@ class _Maxout(nnx.Module):
         return jnp.max(z.reshape(*z.shape[:-1], self.units, self.pieces), axis=-1)
 
 
-class Maxout(Layer):
+class Maxout(Dense):
     """Maxout (Goodfellow et al. 2013): `units` outputs, each the max of `pieces` linear pieces.
 
     The kernel has shape (in, units * pieces); piece `j` of unit `i` is column `i * pieces + j`.
@@ -133,21 +133,11 @@ class Maxout(Layer):
     lecture notes' second remedy for vanishing gradients.
     """
 
-    def __init__(self, units: int, pieces: int = 2, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
-        self.units = positive_int(units, "units")
+    def __init__(self, units: int, pieces: int = 2, **kwargs):
+        if "activation" in kwargs:
+            raise ValueError("Maxout takes no `activation`: the max over its pieces is its non-linearity.")
+        super().__init__(units, **kwargs)
         self.pieces = positive_int(pieces, "pieces")
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._set_regularizer(("linear", "kernel"), kernel_regularizer)
-        self.bias_regularizer = self._set_regularizer(("linear", "bias"), bias_regularizer) if use_bias else None
-
-    def compute_output_shape(self, input_shape):
-        _check_known_last_axis(self, input_shape)
-        return (*input_shape[:-1], self.units)
 
     def make_module(self, input_shape, rngs):
         linear = nnx.Linear(input_shape[-1], self.units * self.pieces, use_bias=self.use_bias,
@@ -155,14 +145,10 @@ class Maxout(Layer):
                             dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
         return _Maxout(linear, self.units, self.pieces)
 
-    weight_specs = Dense.weight_specs
-
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "pieces": self.pieces, "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-                "bias_regularizer": _serialize_regularizer(self.bias_regularizer)}
+        config = {**super().get_config(), "pieces": self.pieces}
+        del config["activation"]
+        return config
 
 
 class _Activation(nnx.Module):

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import jax.numpy as jnp
 from flax import nnx
 
-from kerasish.layers.base import Layer, normalize_shape
+from kerasish.layers.base import Layer, call_in_mode, normalize_shape
 from kerasish.layers.core import InputLayer, KerasTensor
 from kerasish.models.model import Model
 from kerasish.models.summary import print_summary
@@ -144,13 +144,7 @@ class Sequential(Model):
         """Runs the model eagerly on an array (inference mode unless `training=True`)."""
         x = jnp.asarray(inputs)
         self._ensure_built((None, *x.shape[1:]))
-        module = self._module
-        module.set_attributes(deterministic=not training, use_running_average=not training,
-                              raise_if_not_found=False)
-        try:
-            return module(x)
-        finally:
-            module.set_attributes(deterministic=True, use_running_average=True, raise_if_not_found=False)
+        return call_in_mode(self._module, x, training)
 
     # -- description ------------------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,

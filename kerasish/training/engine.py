@@ -22,6 +22,7 @@ from kerasish import losses as losses_lib
 from kerasish import mixed_precision
 from kerasish import metrics as metrics_lib
 from kerasish import optimizers as optimizers_lib
+from kerasish.layers.base import set_mode
 from kerasish.training import step as steps
 from kerasish.training.step import StepSpec, TrainState
 from kerasish.utils import compilation_cache
@@ -87,9 +88,9 @@ class Engine:
         model = self.model
         trainable = model._trainable_filter()
         module = model._module
-        module.set_attributes(deterministic=False, use_running_average=False, raise_if_not_found=False)
+        set_mode(module, True)
         train_graph, _, _ = nnx.split(module, trainable, ...)
-        module.set_attributes(deterministic=True, use_running_average=True, raise_if_not_found=False)
+        set_mode(module, False)
         eval_graph, _, _ = nnx.split(module, trainable, ...)
         loss = self.loss if self.loss is not None else _NoLoss()
         return StepSpec(train_graph, eval_graph, loss, tuple(self.metrics or ()),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasish.utils.plotting import (plot_curves, plot_decision_boundary, plot_feature_maps, plot_filters,
+                                     plot_gradient_norms, plot_history)
 from kerasish.utils.progbar import Progbar
 from kerasish.utils.rng import set_random_seed
 
@@ -36,4 +38,5 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     return x / np.expand_dims(norm, axis)
 
 
-__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "normalize", "plot_curves", "plot_decision_boundary", "plot_feature_maps", "plot_filters",
+           "plot_gradient_norms", "plot_history", "set_random_seed", "to_categorical"]
