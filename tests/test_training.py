@@ -287,3 +287,14 @@ def test_learning_rate_set_between_compile_and_fit_is_used():
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
     assert model.optimizer.learning_rate == 0.0
+
+
+def test_fit_from_a_random_access_source_through_datasets_batches():
+    """`keras.datasets.Batches` over a tfds-style source (a Sequence of dicts) feeds fit directly."""
+    x, y = _blobs(n=96)
+    source = [{"image": x[i], "label": y[i]} for i in range(96)]
+    batches = keras.datasets.Batches(source, batch_size=32, keys=("image", "label"), shuffle=True, seed=1)
+    model = _classifier()
+    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(batches, epochs=8, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9

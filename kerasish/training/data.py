@@ -177,6 +177,8 @@ class IterableData:
             batches = itertools.islice(batches, self.steps)
         for batch in batches:
             yield self.pad(*unpack_batch(batch))
+        if hasattr(self.source, "on_epoch_end") and not self.one_shot:
+            self.source.on_epoch_end()  # a keras.utils.PyDataset-style source reshuffles here
 
     def pad(self, x, y, sw):
         n = len(x)
