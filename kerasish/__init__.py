@@ -6,21 +6,18 @@
 Everything public is listed here.
 """
 
-from kerasish import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
-                      optimizers, regularizers, saving, utils)
+from kerasish import (activations, backend, callbacks, datasets, distribution, initializers, layers, losses,
+                      metrics, mixed_precision, models, optimizers, regularizers, saving, utils)
+from kerasish.backend import clear_session
 from kerasish.layers import Input, Layer
 from kerasish.models import Model, Sequential
 from kerasish.serialization import register_keras_serializable
-from kerasish.utils.naming import reset_names as _reset_names
+
+config = backend  # keras.config.floatx(), keras.config.backend(), ... as in Keras 3
 
 __version__ = "0.1.0"
 
-
-def clear_session() -> None:
-    """Resets automatic layer names, as `keras.backend.clear_session()` does."""
-    _reset_names()
-
-
-__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "callbacks", "clear_session", "datasets",
-           "distribution", "initializers", "mixed_precision", "layers", "losses", "metrics", "models", "optimizers", "register_keras_serializable",
-           "regularizers", "saving", "utils"]
+__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "clear_session",
+           "config", "datasets", "distribution", "initializers", "layers", "losses", "metrics",
+           "mixed_precision", "models", "optimizers", "register_keras_serializable", "regularizers", "saving",
+           "utils"]

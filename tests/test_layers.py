@@ -75,6 +75,20 @@ def test_flatten_reshape_activation():
     np.testing.assert_allclose(layers.Activation("tanh")(x), np.tanh(x), rtol=1e-6)
 
 
+def test_rescaling_layernorm_embedding():
+    x = RNG.integers(0, 256, size=(3, 4)).astype("uint8")
+    np.testing.assert_allclose(layers.Rescaling(1 / 255, offset=-0.5)(x), x / 255 - 0.5, rtol=1e-6)
+    z = RNG.normal(2.0, 3.0, size=(5, 6)).astype("float32")
+    expected = (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-3)
+    np.testing.assert_allclose(layers.LayerNormalization()(z), expected, rtol=1e-4, atol=1e-5)
+    embedding = layers.Embedding(7, 2)
+    ids = np.array([[0, 6, 3]])
+    out = np.asarray(embedding(ids))
+    table = embedding.get_weights()[0]
+    assert table.shape == (7, 2) and out.shape == (1, 3, 2)
+    np.testing.assert_array_equal(out[0], table[[0, 6, 3]])
+
+
 def test_dropout_is_identity_at_inference_and_scales_in_training():
     layer = layers.Dropout(0.5, seed=1)
     x = np.ones((200, 50), "float32")
@@ -159,6 +173,9 @@ ALL_LAYERS = [
     lambda: layers.Reshape((2, -1)),
     lambda: layers.Activation("softmax"),
     lambda: layers.Maxout(5, pieces=3),
+    lambda: layers.Rescaling(1 / 255, offset=-1.0),
+    lambda: layers.LayerNormalization(epsilon=1e-5),
+    lambda: layers.Embedding(10, 3),
 ]
 
 

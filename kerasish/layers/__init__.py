@@ -9,10 +9,12 @@ from kerasish.layers.base import Layer, Weight
 from kerasish.layers.conv import Conv2D
 from kerasish.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Maxout,
                                   Reshape)
+from kerasish.layers.embedding import Embedding
 from kerasish.layers.flax_layer import FlaxLayer
-from kerasish.layers.normalization import BatchNormalization
+from kerasish.layers.normalization import BatchNormalization, LayerNormalization
 from kerasish.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                                      MaxPooling2D)
+from kerasish.layers.rescaling import Rescaling
 
 Convolution2D = Conv2D
 MaxPool2D = MaxPooling2D
@@ -21,8 +23,9 @@ GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
 
 _LAYERS = {cls.__name__: cls for cls in (
-    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-    GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, Maxout, MaxPooling2D, Reshape)}
+    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Embedding, Flatten,
+    GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, LayerNormalization, Maxout, MaxPooling2D, Rescaling,
+    Reshape)}
 
 
 def serialize(layer: Layer) -> dict[str, Any]:
@@ -49,6 +52,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
 
 
 __all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
-           "Dense", "Dropout", "FlaxLayer", "Flatten", "GlobalAveragePooling2D", "GlobalAvgPool2D",
-           "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "KerasTensor", "Layer", "MaxPool2D",
-           "MaxPooling2D", "Maxout", "Reshape", "Weight", "deserialize", "serialize"]
+           "Dense", "Dropout", "Embedding", "FlaxLayer", "Flatten", "GlobalAveragePooling2D", "GlobalAvgPool2D",
+           "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "MaxPool2D",
+           "MaxPooling2D", "Maxout", "Rescaling", "Reshape", "Weight", "deserialize", "serialize"]

@@ -1,4 +1,6 @@
-"""BatchNormalization (Keras defaults: momentum 0.99, epsilon 1e-3) on Flax's nnx.BatchNorm.
+"""BatchNormalization and LayerNormalization.
+
+BatchNormalization (Keras defaults: momentum 0.99, epsilon 1e-3) on Flax's nnx.BatchNorm.
 
 Training normalizes with the batch's statistics and updates the moving ones; inference uses the
 moving ones. With a padded last batch the model passes `mask`, so padded rows never enter the
@@ -82,3 +84,32 @@ class BatchNormalization(Layer):
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over its last axis (Keras defaults: epsilon 1e-3, center, scale)."""
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer="zeros", gamma_initializer="ones", **kwargs):
+        super().__init__(**kwargs)
+        if axis != -1:
+            raise ValueError(f"kerasish's LayerNormalization normalizes the last axis only. Received: axis={axis!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
+            raise ValueError(f"Argument `epsilon` must be a positive float. Received: epsilon={epsilon!r}")
+        self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def make_module(self, input_shape, rngs):
+        return nnx.LayerNorm(input_shape[-1], epsilon=self.epsilon, use_bias=self.center, use_scale=self.scale,
+                             bias_init=self.beta_initializer, scale_init=self.gamma_initializer,
+                             dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
+
+    def weight_specs(self):
+        return ([(("scale",), "gamma", True)] if self.scale else []) + \
+            ([(("bias",), "beta", True)] if self.center else [])
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
