@@ -8,7 +8,6 @@ and the end of an epoch). Must not: do any maths of its own on arrays.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import jax
 import numpy as np
