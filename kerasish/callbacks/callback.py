@@ -67,9 +67,11 @@ class CallbackList:
             cb.set_model(model)
             cb.set_params(dict(params))
         self._sync = None
+        self._cache: dict = {}
 
     def append(self, callback: Callback) -> None:
         self.callbacks.append(callback)
+        self._cache.clear()
         callback.set_model(self.model)
         if self.callbacks:
             callback.set_params(self.callbacks[0].params)
@@ -79,13 +81,21 @@ class CallbackList:
         self._sync = sync
 
     def wants(self, hook: str) -> bool:
-        return any(cb.overrides(hook) or (hook == "on_train_batch_end" and cb.overrides("on_batch_end"))
-                   or (hook == "on_train_batch_begin" and cb.overrides("on_batch_begin"))
-                   for cb in self.callbacks)
+        """Whether any callback overrides `hook` (or its Keras 2 alias); asked per batch, so cached."""
+        key = ("wants", hook)
+        if key not in self._cache:
+            alias = {"on_train_batch_end": "on_batch_end", "on_train_batch_begin": "on_batch_begin"}.get(hook)
+            self._cache[key] = any(cb.overrides(hook) or (alias is not None and cb.overrides(alias))
+                                   for cb in self.callbacks)
+        return self._cache[key]
 
     def needs_model_per_batch(self, hook: str) -> bool:
-        return any((cb.overrides(hook) or cb.overrides(hook.replace("train_", ""))) and not cb.lazy_batch_logs
-                   for cb in self.callbacks)
+        """Whether a callback other than the lazy progress bar listens to a batch hook."""
+        key = ("model", hook)
+        if key not in self._cache:
+            self._cache[key] = any((cb.overrides(hook) or cb.overrides(hook.replace("train_", "")))
+                                   and not cb.lazy_batch_logs for cb in self.callbacks)
+        return self._cache[key]
 
     def _call(self, hook: str, *args) -> None:
         if self._sync is not None and (hook not in _BATCH_HOOKS or self.needs_model_per_batch(hook)):
