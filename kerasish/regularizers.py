@@ -134,6 +134,10 @@ ALL_OBJECTS.update({serialization.to_snake_case(cls.__name__): cls for cls in _C
 ALL_OBJECTS["l1_l2"] = L1L2  # the name `keras.regularizers.l1_l2` is exported under
 
 
+# Keras 3's lower-case aliases (`keras.regularizers.l2(1e-4)`).
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+
+
 def get(identifier: Any) -> Regularizer | Any | None:
     """A regularizer from a name (`"l2"`, `"L1L2"`), a config dict, a class, an instance or a callable.
     `None` gives None.

@@ -119,3 +119,10 @@ def test_get_other_identifiers():
 def test_get_unknown_raises(identifier):
     with pytest.raises(ValueError, match=f"Could not interpret regularizer identifier: {identifier}"):
         regularizers.get(identifier)
+
+
+def test_lower_case_aliases_like_keras():
+    from kerasish import regularizers
+    assert regularizers.l2 is regularizers.L2 and regularizers.l1 is regularizers.L1
+    assert regularizers.l1_l2 is regularizers.L1L2
+    assert float(regularizers.l2(0.5)(np.ones(2, "float32"))) == 1.0
