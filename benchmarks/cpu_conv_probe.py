@@ -1,0 +1,435 @@
+"""CPU probe: which conv / max-pool formulation trains the keras.io MNIST convnet fastest.
+
+Measures, on the local CPU, with all variants interleaved round by round (medians):
+
+  ops     each layer's op alone, forward + backward, per formulation
+  model   value_and_grad of the loss through the whole convnet (batch 128, jit)
+  train   a full Adam training step (optax), one jitted call per step
+  scan    8 steps in one lax.scan vs 8 Python-dispatched steps, native XLA vs auto
+  flags   the model with XLA CPU flags set (each config in its own subprocess)
+
+For each timing window it reads /proc/stat and this process's CPU time, and reports
+how much CPU *other* processes used ("others %", of all cores), because the machine
+may be shared.
+
+Run:  python benchmarks/cpu_conv_probe.py            (about 5 minutes on 2 cores)
+      python benchmarks/cpu_conv_probe.py --quick    (fewer rounds, no flags section)
+Writes benchmarks/results/cpu_conv_probe.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+from typing import NamedTuple
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import jax  # noqa: E402
+from jax import lax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+from kerasish import ops  # noqa: E402
+from kerasish.ops import conv as conv_mod  # noqa: E402
+
+BATCH = 128
+HZ = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count()
+
+# ---------------------------------------------------------------- alternatives
+# Formulations that lost and so are not in kerasish.ops; kept here to re-measure.
+
+
+def conv_concat(x, k):
+    """im2col by concatenating the kh*kw shifted slices; plain autodiff."""
+    kh, kw, cin, cout = k.shape
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    views = conv_mod.tap_slices(x, (kh, kw), (1, 1), (1, 1), (oh, ow))
+    return lax.concatenate(views, 3) @ k.reshape(-1, cout)
+
+
+def conv_shifted(x, k):
+    """Sum of kh*kw matmuls, one per kernel tap; plain autodiff."""
+    kh, kw, cin, cout = k.shape
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    views = conv_mod.tap_slices(x, (kh, kw), (1, 1), (1, 1), (oh, ow))
+    return sum(v @ k[t // kw, t % kw] for t, v in enumerate(views))
+
+
+def conv_patches_op(x, k):
+    """lax.conv_general_dilated_patches (itself a convolution) + one matmul."""
+    kh, kw, cin, cout = k.shape
+    p = lax.conv_general_dilated_patches(
+        x, (kh, kw), (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )  # feature order (cin, kh, kw)
+    return p @ k.transpose(2, 0, 1, 3).reshape(-1, cout)
+
+
+def pool_reshape_autodiff(x):
+    """2x2 max-pool as reshape + max, gradient from jnp.max (ties share the gradient)."""
+    n, h, w, c = x.shape
+    return x[:, : h // 2 * 2, : w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2, c).max((2, 4))
+
+
+CONVS = {
+    "xla": lambda x, k: ops.conv2d(x, k, impl="xla"),
+    "im2col": lambda x, k: ops.conv2d(x, k, impl="im2col"),
+    "auto": lambda x, k: ops.conv2d(x, k),
+    "concat": conv_concat,
+    "shifted": conv_shifted,
+    "patches_op": conv_patches_op,
+}
+POOLS = {
+    "xla": lambda x: ops.max_pool2d(x, 2, impl="xla"),
+    "reshape": lambda x: ops.max_pool2d(x, 2, impl="reshape"),
+    "slices": lambda x: ops.max_pool2d(x, 2, impl="slices"),
+    "auto": lambda x: ops.max_pool2d(x, 2),
+    "reshape_autodiff": pool_reshape_autodiff,
+}
+
+# ---------------------------------------------------------------- the convnet
+
+
+def init_params(seed=0):
+    r = np.random.default_rng(seed)
+
+    def glorot(shape, fan_in, fan_out):
+        lim = np.sqrt(6 / (fan_in + fan_out))
+        return jnp.asarray(r.uniform(-lim, lim, shape), jnp.float32)
+
+    return {
+        "k1": glorot((3, 3, 1, 32), 9, 288), "b1": jnp.zeros(32),
+        "k2": glorot((3, 3, 32, 64), 288, 576), "b2": jnp.zeros(64),
+        "w": glorot((1600, 10), 1600, 10), "b": jnp.zeros(10),
+    }
+
+
+def make_loss(conv_name, pool_name):
+    conv, pool = CONVS[conv_name], POOLS[pool_name]
+
+    def loss(params, x, y, key):
+        h = pool(jax.nn.relu(conv(x, params["k1"]) + params["b1"]))
+        h = pool(jax.nn.relu(conv(h, params["k2"]) + params["b2"]))
+        h = h.reshape(h.shape[0], -1)
+        h = jnp.where(jax.random.bernoulli(key, 0.5, h.shape), h / 0.5, 0.0)
+        logits = h @ params["w"] + params["b"]
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    return loss
+
+
+def make_train_step(conv_name, pool_name, tx):
+    grad_fn = jax.value_and_grad(make_loss(conv_name, pool_name))
+
+    def step(state, batch):
+        params, opt_state, key = state
+        key, sub = jax.random.split(key)
+        loss, grads = grad_fn(params, batch[0], batch[1], sub)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state, key), loss
+
+    return step
+
+
+def flops_per_sample():
+    fwd = 26 * 26 * 32 * 9 * 2 + 11 * 11 * 64 * 288 * 2 + 1600 * 10 * 2
+    return 3 * fwd  # forward + two backward matmuls per layer
+
+
+# ---------------------------------------------------------------- timing
+
+
+def cpu_jiffies():
+    with open("/proc/stat") as f:
+        v = [int(t) for t in f.readline().split()[1:]]
+    busy = sum(v) - v[3] - v[4]  # minus idle, iowait
+    with open("/proc/self/stat") as f:
+        s = f.read().rsplit(")", 1)[1].split()
+    return busy, int(s[11]) + int(s[12])  # utime + stime of this process
+
+
+class Timing(NamedTuple):
+    rounds: int  # interleaved rounds; each variant is timed once per round
+    quiet_s: float  # before each round, wait up to this long for other processes to go idle
+
+
+def wait_for_quiet(max_wait_s, threshold=0.10):
+    """Sleeps in 1 s samples until other processes use < threshold of the CPUs
+    (we are idle meanwhile, so all busy time is theirs) or max_wait_s has passed."""
+    deadline = time.monotonic() + max_wait_s
+    while time.monotonic() < deadline:
+        b0, _ = cpu_jiffies()
+        time.sleep(1.0)
+        b1, _ = cpu_jiffies()
+        if (b1 - b0) / HZ / NCPU < threshold:
+            return
+
+
+class Stat(NamedTuple):
+    median: float  # seconds per call, all rounds
+    others: float  # median share of all CPUs that other processes used in the windows
+    minimum: float
+    quiet: float  # median over the windows where others used < 10% (nan if none)
+    n_quiet: int
+
+    def cells(self, scale=1e3, digits=1):
+        q = f"{scale * self.quiet:.{digits}f} ({self.n_quiet})" if self.n_quiet else "-"
+        return (f"{scale * self.median:.{digits}f} | {scale * self.minimum:.{digits}f} | {q} "
+                f"| {100 * self.others:.0f}")
+
+
+STAT_HEADER = "ms median | ms min | ms quiet (n) | others %"
+
+
+def interleaved(cases, timing, reps):
+    """cases: name -> zero-arg callable returning something to block on.
+    Times every case once per round, rounds interleaved; returns name -> Stat."""
+    for fn in cases.values():  # compile + warm up
+        jax.block_until_ready(fn())
+    times = {n: [] for n in cases}
+    others = {n: [] for n in cases}
+    for _ in range(timing.rounds):
+        wait_for_quiet(timing.quiet_s)
+        for name, fn in cases.items():
+            b0, m0 = cpu_jiffies()
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                out = fn()
+            jax.block_until_ready(out)
+            dt = time.perf_counter() - t0
+            b1, m1 = cpu_jiffies()
+            times[name].append(dt / reps)
+            others[name].append(max(0, (b1 - b0) - (m1 - m0)) / HZ / (dt * NCPU))
+    stats = {}
+    for n in cases:
+        t, o = np.array(times[n]), np.array(others[n])
+        quiet = t[o < 0.10]
+        stats[n] = Stat(float(np.median(t)), float(np.median(o)), float(t.min()),
+                        float(np.median(quiet)) if len(quiet) else float("nan"), len(quiet))
+    return stats
+
+
+def data(n_batches=1, seed=1):
+    r = np.random.default_rng(seed)
+    x = jnp.asarray(r.random((n_batches, BATCH, 28, 28, 1)), jnp.float32)
+    y = jnp.asarray(r.integers(0, 10, (n_batches, BATCH)), jnp.int32)
+    return x, y
+
+
+# ---------------------------------------------------------------- sections
+
+
+def section_ops(timing):
+    r = np.random.default_rng(2)
+    arr = lambda *s: jnp.asarray(r.normal(size=s), jnp.float32)  # noqa: E731
+    x1, k1, x2, k2 = arr(BATCH, 28, 28, 1), arr(3, 3, 1, 32), arr(BATCH, 13, 13, 32), arr(3, 3, 32, 64)
+    p1, p2, k3 = arr(BATCH, 26, 26, 32), arr(BATCH, 11, 11, 64), arr(3, 3, 32, 32)
+    cases = {}
+    for name in ("xla", "im2col", "concat", "shifted", "patches_op"):
+        c = CONVS[name]
+        g1 = jax.jit(jax.grad(lambda k, x, c=c: jnp.sum(c(x, k) ** 2)))
+        g2 = jax.jit(jax.grad(lambda x, k, c=c: jnp.sum(c(x, k) ** 2), (0, 1)))
+        cases[("conv1 28x28x1->32, d/dk", name)] = lambda g=g1: g(k1, x1)
+        cases[("conv2 13x13x32->64, d/dx,dk", name)] = lambda g=g2: g(x2, k2)
+    for name in ("xla", "reshape", "slices", "reshape_autodiff"):
+        g = jax.jit(jax.grad(lambda x, p=POOLS[name]: jnp.sum(p(x) ** 2)))
+        cases[("maxpool 2x2 26x26x32, d/dx", name)] = lambda g=g: g(p1)
+        cases[("maxpool 2x2 11x11x64, d/dx", name)] = lambda g=g: g(p2)
+    pools = [("maxpool 3x3/2 same 26x26x32, d/dx", ops.max_pool2d, 3, ("xla", "slices")),
+             ("avgpool 2x2 26x26x32, d/dx", ops.avg_pool2d, 2, ("xla", "reshape", "slices")),
+             ("avgpool 3x3/2 same 26x26x32, d/dx", ops.avg_pool2d, 3, ("xla", "slices"))]
+    for label, fn, size, impls in pools:
+        for impl in impls:
+            pool = lambda x, fn=fn, size=size, impl=impl: fn(x, size, 2, "same", impl)  # noqa: E731
+            g = jax.jit(jax.grad(lambda x, pool=pool: jnp.sum(pool(x) ** 2)))
+            cases[(label, impl)] = lambda g=g: g(p1)
+            # as in a network: relu -> pool -> conv (the conv's im2col gather reads the pool)
+            g = jax.jit(jax.grad(lambda x, pool=pool: jnp.sum(ops.conv2d(pool(jax.nn.relu(x)), k3) ** 2)))
+            cases[(label.replace(", d/dx", ", relu->pool->conv d/dx"), impl)] = lambda g=g: g(p1)
+    res = interleaved(cases, timing, reps=5)
+    lines = [f"| op (forward + backward, batch 128) | formulation | {STAT_HEADER} |",
+             "|---|---|---:|---:|---:|---:|"]
+    for (op, name), st in res.items():
+        lines.append(f"| {op} | {name} | {st.cells(digits=2)} |")
+    return lines
+
+
+MODEL_VARIANTS = [
+    ("xla", "xla"), ("xla", "reshape"), ("im2col", "xla"), ("im2col", "reshape"),
+    ("im2col", "slices"), ("im2col", "reshape_autodiff"), ("concat", "reshape"),
+    ("shifted", "reshape"), ("patches_op", "reshape"), ("auto", "auto"),
+]
+
+
+def model_results(timing, variants=MODEL_VARIANTS):
+    params = init_params()
+    x, y = data()
+    key = jax.random.key(0)
+    cases = {}
+    for v in variants:
+        f = jax.jit(jax.value_and_grad(make_loss(*v)))
+        cases[v] = lambda f=f: f(params, x[0], y[0], key)
+    return interleaved(cases, timing, reps=4)
+
+
+def section_model(timing):
+    res = model_results(timing)
+    fl = flops_per_sample()
+    base = res[("xla", "xla")]
+    lines = [
+        f"| conv | max-pool | {STAT_HEADER} | samples/s | GFLOP/s | vs xla/xla |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (c, p), st in res.items():
+        # throughput from the quiet-window median when there is one, else the overall median
+        t, t0 = (st.quiet, base.quiet) if st.n_quiet and base.n_quiet else (st.median, base.median)
+        lines.append(
+            f"| {c} | {p} | {st.cells()} | {BATCH / t:,.0f} | {BATCH * fl / t / 1e9:.0f} "
+            f"| {t0 / t:.2f}x |"
+        )
+    return lines
+
+
+def section_train_and_scan(timing):
+    tx = optax.adam(1e-3)
+    params = init_params()
+    state = (params, tx.init(params), jax.random.key(0))
+    xs, ys = data(8)
+    cases = {}
+    for v in (("xla", "xla"), ("auto", "auto")):
+        step = make_train_step(*v, tx)
+        jstep = jax.jit(step)
+        scan8 = jax.jit(lambda s, b, step=step: lax.scan(step, s, b))
+
+        def loop8(jstep=jstep):
+            s, loss = state, None
+            for i in range(8):
+                s, loss = jstep(s, (xs[i], ys[i]))
+            return s, loss
+
+        cases[(v, "8 jitted steps, Python loop")] = loop8
+        cases[(v, "lax.scan over 8 steps")] = lambda scan8=scan8: scan8(state, (xs, ys))
+    res = interleaved(cases, timing, reps=1)
+    lines = [
+        f"| conv/pool | how | per step: {STAT_HEADER} | samples/s |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for ((c, p), how), st in res.items():
+        per_step = Stat(st.median / 8, st.others, st.minimum / 8, st.quiet / 8, st.n_quiet)
+        t = per_step.quiet if st.n_quiet else per_step.median
+        lines.append(f"| {c}/{p} | {how} | {per_step.cells()} | {BATCH / t:,.0f} |")
+    return lines
+
+
+FLAG_CONFIGS = [
+    "",
+    "--xla_cpu_experimental_ynn_fusion_type=",  # YNNPACK dot/reduce fusions off: Eigen
+    "--xla_cpu_use_xnnpack=true",
+    "--xla_cpu_use_onednn=true",
+    "--xla_cpu_enable_fast_math=true",
+    "--xla_cpu_multi_thread_eigen=false",
+    "--xla_cpu_use_thunk_runtime=false",
+]
+LIBRARY_MARKERS = {"YNNPACK": "__ynn_fusion", "XNNPACK": "__xnn_fusion", "oneDNN": "__onednn"}
+
+
+def library_calls(variant):
+    """Which CPU libraries the compiled step calls (to tell whether a flag did anything)."""
+    params, (x, y), key = init_params(), data(), jax.random.key(0)
+    text = jax.jit(jax.value_and_grad(make_loss(*variant))).lower(
+        params, x[0], y[0], key).compile().as_text()
+    found = {name: text.count(marker) for name, marker in LIBRARY_MARKERS.items()}
+    return ", ".join(f"{k} x{v}" for k, v in found.items() if v) or "none (Eigen / emitted loops)"
+
+
+def section_flags(timing):
+    lines = [
+        f"| XLA_FLAGS | xla/xla: {STAT_HEADER} | auto/auto: {STAT_HEADER} | library fusions (auto step) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for flags in FLAG_CONFIGS:
+        env = dict(os.environ, XLA_FLAGS=flags)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child-model", str(timing.rounds),
+             "--wait-quiet", str(timing.quiet_s)],
+            env=env, capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            err = (proc.stderr.strip().splitlines() or ["?"])[-1][:120]
+            lines.append(f"| `{flags or '(none)'}` |" + " - |" * 8 + f" failed: {err} |")
+            continue
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        xla, auto = Stat(*res["xla"]), Stat(*res["auto"])
+        lines.append(f"| `{flags or '(none)'}` | {xla.cells()} | {auto.cells()} | {res['libs']} |")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, skip the flags section")
+    ap.add_argument("--only", help="run one section: ops, model, train, flags")
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
+                    help="before each timing round wait up to S seconds for other processes "
+                         "to use < 10%% of the CPUs (for shared machines)")
+    ap.add_argument("--child-model", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_model:
+        res = model_results(Timing(args.child_model, args.wait_quiet), [("xla", "xla"), ("auto", "auto")])
+        libs = library_calls(("auto", "auto"))
+        print(json.dumps({"xla": res[("xla", "xla")], "auto": res[("auto", "auto")], "libs": libs}))
+        return
+    rounds = 3 if args.quick else 7
+    timing = Timing(rounds, args.wait_quiet)
+    out = [
+        "# CPU conv / pooling probe",
+        "",
+        f"jax {jax.__version__}, backend {jax.default_backend()}, {NCPU} CPUs "
+        f"({platform_name()}); batch {BATCH}; medians of {rounds} interleaved rounds. "
+        "'others %' is CPU used by other processes during the timing windows (share of all cores); "
+        f"rounds waited up to {args.wait_quiet:.0f} s for them to go quiet.",
+        "",
+        f"`ops.conv2d(impl='auto')` resolves to `{conv_mod.resolve_conv_impl('auto', 0)}` here.",
+        "",
+    ]
+    sections = [("ops", "Single ops", section_ops),
+                ("model", "Convnet value_and_grad", section_model),
+                ("train", "Adam training step: per-step loop vs lax.scan", section_train_and_scan),
+                ("flags", "XLA CPU flags (separate processes)", section_flags)]
+    if args.only:
+        sections = [s for s in sections if s[0] == args.only]
+    elif args.quick:
+        sections = sections[:3]
+    for _, title, fn in sections:
+        t0 = time.perf_counter()
+        lines = fn(timing)
+        out += [f"## {title}", "", *lines, ""]
+        print("\n".join(out[-len(lines) - 3:]), f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    if args.only:
+        return  # partial runs do not overwrite the results file
+    path = ROOT / "benchmarks" / "results" / "cpu_conv_probe.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+
+
+def platform_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
