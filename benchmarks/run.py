@@ -245,7 +245,18 @@ def comparable(a: dict, b: dict) -> tuple[float | None, float | None, bool]:
     return a["samples_per_s_all_epochs"], b["samples_per_s_all_epochs"], False
 
 
-def ratios(summaries: dict[str, dict[str, dict]]) -> list[dict]:
+def paired(records: dict, a: str, b: str, clean: bool) -> list[float]:
+    """a / b within each round (epochs minutes apart), over rounds where both ran (and were clean)."""
+    by_round = {s: {e["round"]: e for e in records[s]["epochs"]} for s in (a, b)}
+    out = []
+    for r in sorted(set(by_round[a]) & set(by_round[b])):
+        ea, eb = by_round[a][r], by_round[b][r]
+        if not clean or not (ea["contaminated"] or eb["contaminated"]):
+            out.append(ea["samples_per_s"] / eb["samples_per_s"])
+    return out
+
+
+def ratios(summaries: dict[str, dict[str, dict]], records: dict | None = None) -> list[dict]:
     """The team's targets, each a ratio of two numbers from this one run."""
     def value(model, system, key="samples_per_s"):
         s = summaries.get(model, {}).get(system)
@@ -268,6 +279,7 @@ def ratios(summaries: dict[str, dict[str, dict]]) -> list[dict]:
         out.append({"what": text, "ratio": r, "target": target, "higher_is_better": True,
                     "met": None if target is None else r > target if target == 1.0 else r >= target,
                     "clean": clean, "values": [va, vb],
+                    "per_round": paired(records[model], a, b, clean) if records else [],
                     "others": [sa["others_cores_median"], sb["others_cores_median"]]})
     for model in ("mlp", "cnn"):
         for a, b, key, note in (("kerasish", "keras3", "time_to_first_batch_s", ""),
@@ -370,8 +382,10 @@ def markdown(result: dict) -> str:
     lines += ["## Targets (ratios from this one run)", "",
               "Throughput ratios compare medians of clean epochs when both systems have some, else the medians "
               "of all epochs of both (\"clean: no\": both measured while others used the CPU shown).", "",
-              "| comparison | ratio | values | target | met | clean | others (cores) |",
-              "|---|---:|---:|---:|:---:|:---:|---:|"]
+              "Per round: the same ratio within each round (the two epochs minutes apart), smallest to largest; "
+              "its spread shows how far one ratio can be trusted on this machine.", "",
+              "| comparison | ratio | values | per round | target | met | clean | others (cores) |",
+              "|---|---:|---:|---:|---:|:---:|:---:|---:|"]
     for r in result["ratios"]:
         target = "—" if r["target"] is None else (f"≥ {r['target']}" if r["higher_is_better"] and r["target"] != 1.0
                                                  else ("> 1" if r["higher_is_better"] else "≤ 1"))
@@ -379,11 +393,14 @@ def markdown(result: dict) -> str:
         spec = ",.0f" if r["higher_is_better"] else ".2f"
         values = " / ".join(_fmt(v, spec) for v in r.get("values", []))
         others = " / ".join(_fmt(o, ".2f") for o in r.get("others", [])) or "—"
-        lines.append(f"| {r['what']} | {r['ratio']:.2f}x | {values} | {target} | {met} | "
+        rounds = ", ".join(f"{x:.2f}" for x in sorted(r.get("per_round", []))) or "—"
+        lines.append(f"| {r['what']} | {r['ratio']:.2f}x | {values} | {rounds} | {target} | {met} | "
                      f"{'yes' if r['clean'] else 'no'} | {others} |")
     lines += ["", "## Systems", ""] + [f"- `{name}`: {text}" for name, text in DESCRIPTIONS.items()]
     if result.get("sweep"):
         lines += ["", "## Batch-size sweep (MLP, default settings)", "",
+                  f"{result['sweep'].get('note', '')} {result['sweep']['train_samples']:,} training samples, "
+                  f"epoch 0 + {result['sweep']['epochs']} timed epochs per batch size, same rules as above.", "",
                   f"![samples/s against batch size]({result['sweep']['png']})", "",
                   "| batch | " + " | ".join(result["sweep"]["systems"]) + " |",
                   "|---:|" + "---:|" * len(result["sweep"]["systems"])]
@@ -442,7 +459,7 @@ def main(argv=None) -> None:
         result = json.loads(path.read_text())
         result["summaries"] = {m: {s: summarize(r) for s, r in records.items()}
                                for m, records in result["records"].items()}
-        result["ratios"] = ratios(result["summaries"])
+        result["ratios"] = ratios(result["summaries"], result["records"])
         path.write_text(json.dumps(result, indent=1))
         path.with_suffix(".md").write_text(markdown(result))
         print(f"wrote {path.with_suffix('.md')}")
@@ -469,7 +486,7 @@ def main(argv=None) -> None:
         if args.sweep:
             import sweep
             result["sweep"] = sweep.run(args, tmp, out)
-    result["ratios"] = ratios(result["summaries"])
+    result["ratios"] = ratios(result["summaries"], result["records"])
     result["wall_s"] = time.time() - started
     stem = f"cpu-{result['date']}{'-quick' if args.quick else ''}"
     (out / f"{stem}.json").write_text(json.dumps(result, indent=1))

@@ -24,7 +24,7 @@ import run as bench  # noqa: E402
 
 BATCH_SIZES = (32, 64, 128, 256, 512, 1024)
 SYSTEMS = ("kerasish", "keras3")
-LABELS = {"kerasish": "kerasish fit", "keras3": "Keras 3 fit (JAX backend)"}
+LABELS = {"kerasish": "kerasish fit (default settings)", "keras3": "Keras 3 fit (JAX backend, default settings)"}
 COLORS = {"kerasish": "#1f77b4", "keras3": "#d62728"}
 
 
