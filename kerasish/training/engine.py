@@ -152,14 +152,19 @@ class Engine:
 
     def steps_per_call(self, steps: int | None, per_batch_callbacks: bool) -> int:
         """How many steps one compiled call runs: the user's `steps_per_execution`, or with "auto"
-        a chunk of up to 32 scanned steps when per-step dispatch would cost time — unless a
-        callback wants every batch, or the model is a convnet on CPU (steps of ~100 ms there,
-        where dispatch costs nothing and unrolled chunks only add compile time)."""
+        a chunk of several steps, unless a callback wants every batch.
+
+        Measured on a 2-core CPU (benchmarks/results): one step per call costs the MNIST convnet
+        ~45 ms/step of fresh-memory page faults in XLA's runtime; 4 unrolled steps per call run 1.6x
+        faster with the same time to the first batch (32 unrolled steps compile 5x longer). MLPs
+        run best as 32-step `lax.scan` chunks (dispatch cost disappears, compile time stays flat).
+        """
         if self.steps_per_execution != "auto":
             return self.steps_per_execution
-        if per_batch_callbacks or (jax.default_backend() == "cpu" and self._convolutional()):
+        if per_batch_callbacks:
             return 1
-        return max(1, min(AUTO_STEPS, steps or 1))
+        chunk = AUTO_CONV_STEPS if (jax.default_backend() == "cpu" and self._convolutional()) else AUTO_STEPS
+        return max(1, min(chunk, steps or 1))
 
     def train_function(self, k: int, skip_empty: bool):
         key = self._key("train", k, skip_empty)
@@ -237,8 +242,9 @@ class Engine:
         return logs
 
 
-#: the chunk size of "auto" steps_per_execution
+#: the chunk sizes of "auto" steps_per_execution (scanned; unrolled for convnets on CPU)
 AUTO_STEPS = 32
+AUTO_CONV_STEPS = 4
 _SPATIAL_LAYERS = {"Conv2D", "MaxPooling2D", "AveragePooling2D"}
 
 
