@@ -310,3 +310,29 @@ def test_data_sets_of_nearby_sizes_share_one_compiled_program():
         x, y = _blobs(n=n)
         model.fit(x, y, batch_size=100, verbose=0)
     assert model._engine.trace_counts["train"] == 1
+
+
+def test_run_eagerly_runs_python_steps_with_the_same_result():
+    x, y = _blobs(n=64)
+    results = []
+    for eager in (False, True):
+        keras.utils.set_random_seed(9)
+        model = _classifier()
+        seen = []
+
+        class Probe(keras.layers.Layer):  # a Python side effect runs each step only when eager
+            def make_module(self, input_shape, rngs):
+                from flax import nnx
+
+                class _Probe(nnx.Module):
+                    def __call__(self, x):
+                        seen.append(type(x).__name__)
+                        return x
+                return _Probe()
+        model.add(Probe())
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", run_eagerly=eager)
+        model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        results.append((model.get_weights(), len(seen)))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert results[1][1] > results[0][1]  # called at every eager step, only while tracing otherwise

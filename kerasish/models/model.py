@@ -39,7 +39,8 @@ class Model:
         if loss_weights is not None:
             raise ValueError("`loss_weights` applies to multi-output models; a Sequential model has one output.")
         engine = Engine(self, optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
-                        steps_per_execution=steps_per_execution, jit_compile=jit_compile, loop=loop)
+                        steps_per_execution=steps_per_execution, jit_compile=jit_compile, loop=loop,
+                        run_eagerly=run_eagerly)
         engine.seed = rng.next_seed()
         self._engine = engine
 

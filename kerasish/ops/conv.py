@@ -28,7 +28,7 @@ from jax import lax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["conv2d", "CONV_IMPLS", "same_padding", "normalize_padding", "normalize_tuple"]
+__all__ = ["conv2d", "resolve_conv_impl", "CONV_IMPLS", "MAX_PATCH_BYTES"]
 
 CONV_IMPLS = ("auto", "xla", "im2col")
 _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
@@ -99,6 +99,21 @@ def tap_slices(xp: jax.Array, window, strides, dilation, out_hw) -> list[jax.Arr
     return views
 
 
+def untap(parts, xp_shape, window, strides, dilation) -> jax.Array:
+    """Transpose of :func:`tap_slices`: the sum of the per-tap arrays, each padded
+    back (with interior padding for strides) to where its view came from."""
+    kw, (sh, sw), (dh, dw) = window[1], strides, dilation
+    oh, ow = parts[0].shape[1:3]
+    zero, total = np.zeros((), parts[0].dtype), None
+    for t, part in enumerate(parts):
+        i, j = divmod(t, kw)
+        config = [(0, 0, 0), (i * dh, xp_shape[1] - i * dh - (oh - 1) * sh - 1, sh - 1),
+                  (j * dw, xp_shape[2] - j * dw - (ow - 1) * sw - 1, sw - 1), (0, 0, 0)]
+        placed = lax.pad(part, zero, config)
+        total = placed if total is None else total + placed
+    return total
+
+
 def _conv_xla(x, kernel, strides, pads, dilation):
     return lax.conv_general_dilated(
         x, kernel, strides, pads, rhs_dilation=dilation, dimension_numbers=_DIMENSION_NUMBERS
@@ -152,19 +167,9 @@ def _patches_fwd(xp, window, strides, dilation):
 def _patches_bwd(window, strides, dilation, xp_shape, g):
     """col2im as pads and adds (the transpose of strided slicing), not a scatter-add,
     which XLA:CPU runs slowly."""
-    n, hp, wp, c = xp_shape
-    (kh, kw), (sh, sw), (dh, dw) = window, strides, dilation
-    oh, ow = g.shape[1:3]
-    zero = np.zeros((), g.dtype)
-    total = None
-    for t in range(kh * kw):
-        i, j = divmod(t, kw)
-        part = lax.slice_in_dim(g, t * c, (t + 1) * c, axis=3)
-        config = [(0, 0, 0), (i * dh, hp - i * dh - (oh - 1) * sh - 1, sh - 1),
-                  (j * dw, wp - j * dw - (ow - 1) * sw - 1, sw - 1), (0, 0, 0)]
-        placed = lax.pad(part, zero, config)
-        total = placed if total is None else total + placed
-    return (total,)
+    c = xp_shape[3]
+    parts = [lax.slice_in_dim(g, t * c, (t + 1) * c, axis=3) for t in range(window[0] * window[1])]
+    return (untap(parts, xp_shape, window, strides, dilation),)
 
 
 _patches.defvjp(_patches_fwd, _patches_bwd)

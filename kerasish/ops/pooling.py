@@ -31,7 +31,7 @@ from jax import lax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasish.ops.conv import normalize_padding, normalize_tuple, same_padding, tap_slices
+from kerasish.ops.conv import normalize_padding, normalize_tuple, same_padding, tap_slices, untap
 
 __all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d", "POOL_IMPLS"]
 
@@ -72,14 +72,20 @@ def _geometry(x, pool_size, strides, padding):
     return window, strides, pads, out_hw
 
 
-def resolve_pool_impl(impl: str, geometry, backend: str | None = None) -> str:
-    """The lowering ``impl`` stands for, decided in Python from the backend and the
-    (window, strides, ...) geometry: on CPU ``"reshape"`` where windows tile the
-    input, else ``"slices"``; elsewhere ``"xla"``."""
+def resolve_pool_impl(impl: str, op: str, geometry, backend: str | None = None) -> str:
+    """The lowering ``impl`` stands for, decided in Python (never traced) from the
+    backend, the op (``"max"`` or ``"avg"``) and the (window, strides, ...) geometry.
+
+    ``"auto"`` on CPU: max pooling is ``"reshape"`` where windows tile the input,
+    else ``"slices"`` (XLA's select-and-scatter gradient is 5-30x slower); average
+    pooling stays ``"xla"`` (its pad + reduce_window gradient is fast, and beat both
+    formulations here once a convolution consumes the result; see
+    ``benchmarks/cpu_conv_probe.py``). Elsewhere ``"xla"``.
+    """
     if impl not in POOL_IMPLS:
         raise ValueError(f"`impl` must be one of {POOL_IMPLS}. Received: impl={impl!r}")
     if impl == "auto":
-        if (backend or jax.default_backend()) != "cpu":
+        if (backend or jax.default_backend()) != "cpu" or op == "avg":
             return "xla"
         impl = "reshape"
     window, strides = geometry[:2]
@@ -107,20 +113,11 @@ def _windows(xp, window, strides, out_hw, tiled):
 
 def _unwindow(parts, xp_shape, window, strides, out_hw, tiled):
     """Transpose of :func:`_windows`: puts the per-view arrays back into padded layout."""
-    (ph, pw), (sh, sw), (oh, ow) = window, strides, out_hw
-    if tiled:
-        rows = [jnp.stack(parts[i * pw:(i + 1) * pw], axis=3) for i in range(ph)]
-        n, c = xp_shape[0], xp_shape[3]
-        return jnp.stack(rows, axis=2).reshape(n, oh * ph, ow * pw, c)
-    zero = jnp.zeros((), parts[0].dtype)
-    total = None
-    for k, part in enumerate(parts):
-        i, j = divmod(k, pw)
-        config = [(0, 0, 0), (i, xp_shape[1] - i - (oh - 1) * sh - 1, sh - 1),
-                  (j, xp_shape[2] - j - (ow - 1) * sw - 1, sw - 1), (0, 0, 0)]
-        placed = lax.pad(part, zero, config)
-        total = placed if total is None else total + placed
-    return total
+    if not tiled:
+        return untap(parts, xp_shape, window, strides, (1, 1))
+    (ph, pw), (oh, ow) = window, out_hw
+    rows = [jnp.stack(parts[i * pw:(i + 1) * pw], axis=3) for i in range(ph)]
+    return jnp.stack(rows, axis=2).reshape(xp_shape[0], oh * ph, ow * pw, xp_shape[3])
 
 
 def _reduce_views(xp, window, strides, out_hw, tiled, op):
@@ -224,7 +221,7 @@ def max_pool2d(
     """
     geometry = _geometry(x, pool_size, strides, padding)
     window, strides, pads, out_hw = geometry
-    impl = resolve_pool_impl(impl, geometry)
+    impl = resolve_pool_impl(impl, "max", geometry)
     if impl == "xla":
         return lax.reduce_window(
             x, _lowest(x.dtype), lax.max, (1, *window, 1), (1, *strides, 1), ((0, 0), *pads, (0, 0))
@@ -259,7 +256,8 @@ def avg_pool2d(
       pool_size: int or pair, the window size.
       strides: int, pair or None (None means ``pool_size``).
       padding: ``"valid"`` or ``"same"``.
-      impl: ``"auto"``, ``"xla"``, ``"slices"`` or ``"reshape"``.
+      impl: ``"auto"`` (``"xla"`` on every backend, see :func:`resolve_pool_impl`),
+        ``"xla"``, ``"slices"`` or ``"reshape"``.
 
     Returns:
       Array of shape ``(batch, out_h, out_w, channels)``.
@@ -273,7 +271,7 @@ def avg_pool2d(
     geometry = _geometry(x, pool_size, strides, padding)
     window, strides, pads, out_hw = geometry
     counts = _valid_counts(x.shape[1:3], window, strides, pads, out_hw)[None].astype(x.dtype)
-    impl = resolve_pool_impl(impl, geometry)
+    impl = resolve_pool_impl(impl, "avg", geometry)
     if impl == "xla":
         dims, steps = (1, *window, 1), (1, *strides, 1)
         total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, dims, steps, ((0, 0), *pads, (0, 0)))

@@ -33,7 +33,8 @@ class Engine:
     """Compiled train / eval / predict functions for one compiled model."""
 
     def __init__(self, model, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
-                 steps_per_execution: int | str = "auto", jit_compile: Any = "auto", loop: str = "auto"):
+                 steps_per_execution: int | str = "auto", jit_compile: Any = "auto", loop: str = "auto",
+                 run_eagerly: bool = False):
         self.model = model
         self.optimizer = optimizers_lib.get(optimizer)
         self.loss = None if loss is None else losses_lib.get(loss)
@@ -55,6 +56,9 @@ class Engine:
         if loop not in ("auto", "scan", "unroll"):
             raise ValueError(f"`loop` must be 'auto', 'scan' or 'unroll'. Received: loop={loop!r}")
         self.steps_per_execution = steps_per_execution
+        # Keras: run_eagerly=True (or jit_compile=False) runs the step as plain Python, for debugging
+        # with print / breakpoints; it is much slower.
+        self.eager = bool(run_eagerly) or jit_compile is False
         self.loop = loop
         self.tx = self.optimizer.make_transform()
         if model._uses_float16():
@@ -144,6 +148,8 @@ class Engine:
         return any(type(layer).__name__ in _SPATIAL_LAYERS for layer in self.model.layers)
 
     def use_scan(self) -> bool:
+        if self.eager:
+            return False
         if self.loop != "auto":
             return self.loop == "scan"
         # Measured: lax.scan over convolution steps is several times slower on XLA:CPU
@@ -161,7 +167,7 @@ class Engine:
         """
         if self.steps_per_execution != "auto":
             return self.steps_per_execution
-        if per_batch_callbacks:
+        if per_batch_callbacks or self.eager:
             return 1
         chunk = AUTO_CONV_STEPS if (jax.default_backend() == "cpu" and self._convolutional()) else AUTO_STEPS
         return max(1, min(chunk, steps or 1))
@@ -177,7 +183,7 @@ class Engine:
                 return steps.run_steps(body, (state, mstate), data, indices, masks,
                                        use_scan=use_scan, skip_empty=skip_empty)
             out = None if self.distribution is None else (self._state_shardings, self.distribution.replicated())
-            self._functions[key] = self._timed("train", jax.jit(train, donate_argnums=(0, 1), out_shardings=out))
+            self._functions[key] = self._timed("train", self._jit(train, donate_argnums=(0, 1), out_shardings=out))
         return self._functions[key]
 
     def eval_function(self, k: int):
@@ -190,7 +196,7 @@ class Engine:
                 body = partial(steps.eval_step, spec, state)
                 return steps.run_steps(body, mstate, data, indices, masks,
                                        use_scan=use_scan, skip_empty=False)
-            self._functions[key] = self._timed("eval", jax.jit(evaluate, donate_argnums=(1,)))
+            self._functions[key] = self._timed("eval", self._jit(evaluate, donate_argnums=(1,)))
         return self._functions[key]
 
     def predict_function(self):
@@ -201,8 +207,11 @@ class Engine:
             def predict(state, x):
                 self._count("predict")
                 return steps.predict_step(spec, state, x)
-            self._functions[key] = self._timed("predict", jax.jit(predict))
+            self._functions[key] = self._timed("predict", self._jit(predict))
         return self._functions[key]
+
+    def _jit(self, fn, **kwargs):
+        return fn if self.eager else jax.jit(fn, **kwargs)
 
     def _timed(self, kind: str, fn):
         """`fn`, whose first call is timed to completion (trace + compile + one run) into
