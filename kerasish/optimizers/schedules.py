@@ -70,25 +70,30 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """`initial_learning_rate * decay_rate ** (step / decay_steps)` (floored if `staircase`)."""
+class _StepDecay(LearningRateSchedule):
+    """Shared by the two decays driven by `step / decay_steps` (floored if `staircase`)."""
 
     _config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay"):
+                 staircase: bool = False, name: str | None = None):
         _check_positive("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = name or type(self).__name__
+
+    def _progress(self, step):
+        p = _as_float(step) / self.decay_steps
+        return jnp.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_StepDecay):
+    """`initial_learning_rate * decay_rate ** (step / decay_steps)` (floored if `staircase`)."""
 
     def __call__(self, step):
-        p = _as_float(step) / self.decay_steps
-        if self.staircase:
-            p = jnp.floor(p)
-        return jnp.float32(self.initial_learning_rate) * jnp.power(jnp.float32(self.decay_rate), p)
+        return jnp.float32(self.initial_learning_rate) * jnp.power(jnp.float32(self.decay_rate), self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -148,25 +153,11 @@ class PolynomialDecay(LearningRateSchedule):
         return delta * jnp.power(1 - p, jnp.float32(self.power)) + end
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)` (floored if `staircase`)."""
 
-    _config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
-
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay"):
-        _check_positive("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        p = _as_float(step) / self.decay_steps
-        if self.staircase:
-            p = jnp.floor(p)
-        return jnp.float32(self.initial_learning_rate) / (1.0 + jnp.float32(self.decay_rate) * p)
+        return jnp.float32(self.initial_learning_rate) / (1.0 + jnp.float32(self.decay_rate) * self._progress(step))
 
 
 class CosineDecay(LearningRateSchedule):
