@@ -31,6 +31,9 @@ IDX_NAMES = [
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
+_real_connect = socket.socket.connect  # restored only for the loopback download tests
+
+
 def _block_network(*args, **kwargs):
     raise OSError("tests must not use the network")
 
@@ -531,3 +534,63 @@ def test_batches_reject_bad_sources():
         datasets.Batches(iter([(0, 0)]))
     with pytest.raises(ValueError, match="no batch would be produced"):
         datasets.Batches([(0, 0)] * 3, batch_size=4, drop_remainder=True)
+
+
+# -- opt-in download, served from a loopback HTTP server ------------------------------------
+
+def _serve(directory):
+    import functools
+    import http.server
+    import threading
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_download_is_opt_in_and_lands_in_the_cache(tmp_path, monkeypatch, capsys):
+    from kerasish.datasets import _download, fashion_mnist
+    served = tmp_path / "mirror"
+    served.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 60000), ("t10k", 10000)):
+        datasets.write_idx(served / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        datasets.write_idx(served / f"{prefix}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
+    server = _serve(served)
+    try:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.setenv("KERASISH_DATA_URL", f"http://127.0.0.1:{server.server_port}/")
+        monkeypatch.delenv("KERASISH_DOWNLOAD", raising=False)
+        monkeypatch.setattr(socket.socket, "connect", _real_connect)
+        (x, y), (xt, yt) = fashion_mnist.load_data(download=True)
+        assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28)
+        assert "downloaded" in capsys.readouterr().out
+        assert (_download.cache_dir("fashion_mnist") / "train-images-idx3-ubyte.gz").is_file()
+        assert not list(_download.cache_dir("fashion_mnist").glob("*.part"))
+    finally:
+        server.shutdown()
+
+
+def test_mnist_download_checks_the_published_digest(tmp_path, monkeypatch):
+    from kerasish.datasets import _download
+    served = tmp_path / "mirror"
+    served.mkdir()
+    (served / "mnist.npz").write_bytes(b"not the real file")
+    server = _serve(served)
+    try:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.setenv("KERASISH_DATA_URL", f"http://127.0.0.1:{server.server_port}/")
+        monkeypatch.setattr(socket.socket, "connect", _real_connect)
+        with pytest.raises(ValueError, match="wrong SHA-256"):
+            _download.fetch("mnist")
+        assert not (_download.cache_dir("mnist") / "mnist.npz").exists()
+    finally:
+        server.shutdown()
+
+
+def test_no_download_without_opt_in(monkeypatch):
+    from kerasish.datasets import _download
+    monkeypatch.delenv("KERASISH_DOWNLOAD", raising=False)
+    assert not _download.wanted(None)
+    monkeypatch.setenv("KERASISH_DOWNLOAD", "1")
+    assert _download.wanted(None) and not _download.wanted(False)

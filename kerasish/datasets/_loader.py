@@ -3,6 +3,8 @@
 1. local files (an explicit ``path`` or ``data_dir``; else ``$KERASISH_DATA``
    and the user caches, see ``_local.default_dirs``): ``*.npz`` or IDX files;
 2. a data set tensorflow-datasets has already prepared (``_tfds.py``);
+   then, only when asked (``download=True`` or ``KERASISH_DOWNLOAD=1``), a download from Keras's
+   mirror into the user cache (``_download.py``);
 3. a system copy, e.g. Debian's ``dataset-fashion-mnist`` package under
    ``/usr/share/datasets/fashion-mnist``;
 4. a sample shipped inside kerasish (MNIST only).
@@ -11,7 +13,7 @@ Each source is tried only when the previous ones have nothing; a source that
 has the data but in a broken state raises instead of being skipped. An
 absolute ``path`` or an explicit ``data_dir`` is never silently replaced by
 another source. Whichever source wins, one line on stdout says which (like Keras's
-download progress, which also goes to stdout). Nothing here downloads.
+download progress, which also goes to stdout). Nothing downloads unless asked to.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasish.datasets import _local, _tfds
+from kerasish.datasets import _download, _local, _tfds
 from kerasish.datasets._local import Arrays
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -49,6 +51,7 @@ def load(
     path: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     verbose: bool = True,
+    download: bool | None = None,
 ) -> Arrays:
     """Loads ``spec``'s data set from the first available source; see the module docstring.
 
@@ -87,6 +90,14 @@ def load(
     if prepared is not None:
         arrays, where = prepared
         return _finish(spec, arrays, f"{where} (tensorflow-datasets)", verbose)
+
+    if _download.wanted(download) and spec.name in _download.FILES:
+        fetched = _download.fetch(spec.name)
+        if fetched is not None:
+            found = _local.find([fetched], (), npz_names)
+            if found is not None:
+                arrays, where, kind = found
+                return _finish(spec, arrays, f"{where} ({kind}, downloaded)", verbose)
 
     found = _local.find(spec.system_dirs, (), npz_names)
     if found is not None:

@@ -26,10 +26,13 @@ SPEC = ImageDataSpec(
 )
 
 
-def load_data(*, data_dir: str | os.PathLike | None = None, verbose: bool = True) -> Arrays:
+def load_data(*, data_dir: str | os.PathLike | None = None, verbose: bool = True,
+              download: bool | None = None) -> Arrays:
     """Loads Fashion-MNIST as ``((x_train, y_train), (x_test, y_test))``, like Keras.
 
-    Sources, each tried only when the previous ones have nothing:
+    With ``download=True`` (or ``KERASISH_DOWNLOAD=1``) the full data set is fetched from Keras's
+    mirror into ``~/.cache/kerasish/datasets`` when no local copy exists; nothing is downloaded
+    otherwise. Sources, each tried only when the previous ones have nothing:
 
     1. the four IDX files (``train-images-idx3-ubyte[.gz]`` ...) or a
        ``fashion_mnist.npz`` (Keras npz keys) in ``data_dir``, or, without it,
@@ -61,4 +64,4 @@ def load_data(*, data_dir: str | os.PathLike | None = None, verbose: bool = True
     License: Zalando SE holds the copyright of Fashion-MNIST, available
     under the MIT license.
     """
-    return load(SPEC, data_dir=data_dir, verbose=verbose)
+    return load(SPEC, data_dir=data_dir, verbose=verbose, download=download)

@@ -27,10 +27,13 @@ def load_data(
     *,
     data_dir: str | os.PathLike | None = None,
     verbose: bool = True,
+    download: bool | None = None,
 ) -> Arrays:
     """Loads MNIST as ``((x_train, y_train), (x_test, y_test))``, like Keras.
 
-    Sources, each tried only when the previous ones have nothing:
+    With ``download=True`` (or ``KERASISH_DOWNLOAD=1``) the full data set is fetched from Keras's
+    mirror into ``~/.cache/kerasish/datasets`` when no local copy exists; nothing is downloaded
+    otherwise. Sources, each tried only when the previous ones have nothing:
 
     1. ``path`` if absolute; else ``path`` (Keras's cached ``mnist.npz``) or the
        four IDX files (``train-images-idx3-ubyte[.gz]`` ...) in ``data_dir``,
@@ -68,4 +71,4 @@ def load_data(
     License: Yann LeCun and Corinna Cortes hold the copyright of MNIST,
     available under the Creative Commons Attribution-Share Alike 3.0 license.
     """
-    return load(SPEC, path=path, data_dir=data_dir, verbose=verbose)
+    return load(SPEC, path=path, data_dir=data_dir, verbose=verbose, download=download)
