@@ -12,8 +12,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
+# `make train DOWNLOAD=1` fetches full MNIST from Keras's mirror when no local copy exists.
+DOWNLOAD ?= 0
 train: setup
-	$(BIN)/python examples/mnist_cnn.py
+	KERASISH_DOWNLOAD=$(DOWNLOAD) $(BIN)/python examples/mnist_cnn.py
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
