@@ -144,33 +144,31 @@ class Engine:
     def _count(self, kind: str) -> None:
         self.trace_counts[kind] = self.trace_counts.get(kind, 0) + 1
 
-    def _convolutional(self) -> bool:
-        return any(type(layer).__name__ in _SPATIAL_LAYERS for layer in self.model.layers)
-
     def use_scan(self) -> bool:
+        """Whether the steps of one call run as a `lax.scan` (one compiled body) or unrolled.
+
+        Scan, unless asked otherwise: it keeps compile time flat in the number of steps. (XLA:CPU's
+        native convolution is ~18x slower inside a multi-step program, jax-ml/jax#12868; that is why
+        Conv2D lowers to patches + matmul on CPU (`kerasish.ops.conv2d`), which scans at full speed.)
+        """
         if self.eager:
             return False
-        if self.loop != "auto":
-            return self.loop == "scan"
-        # Measured: lax.scan over convolution steps is several times slower on XLA:CPU
-        # (jax-ml/jax#12868); unrolled steps are never slower there. Elsewhere scan compiles faster.
-        return jax.default_backend() != "cpu" or not self._convolutional()
+        return self.loop != "unroll"
 
     def steps_per_call(self, steps: int | None, per_batch_callbacks: bool) -> int:
         """How many steps one compiled call runs: the user's `steps_per_execution`, or with "auto"
-        a chunk of several steps, unless a callback wants every batch.
+        a chunk of up to 32 steps, unless a callback wants every batch.
 
         Measured on a 2-core CPU (benchmarks/results): one step per call costs the MNIST convnet
-        ~45 ms/step of fresh-memory page faults in XLA's runtime; 4 unrolled steps per call run 1.6x
-        faster with the same time to the first batch (32 unrolled steps compile 5x longer). MLPs
-        run best as 32-step `lax.scan` chunks (dispatch cost disappears, compile time stays flat).
+        ~45 ms/step of fresh-memory page faults in XLA's runtime; 32 scanned steps per call run it
+        1.25x faster than 4 and 1.6x faster than 1, compiling in about the same time. MLPs gain
+        the per-step dispatch cost (~15%).
         """
         if self.steps_per_execution != "auto":
             return self.steps_per_execution
         if per_batch_callbacks or self.eager:
             return 1
-        chunk = AUTO_CONV_STEPS if (jax.default_backend() == "cpu" and self._convolutional()) else AUTO_STEPS
-        return max(1, min(chunk, steps or 1))
+        return max(1, min(AUTO_STEPS, steps or 1))
 
     def train_function(self, k: int, skip_empty: bool):
         key = self._key("train", k, skip_empty)
@@ -251,10 +249,8 @@ class Engine:
         return logs
 
 
-#: the chunk sizes of "auto" steps_per_execution (scanned; unrolled for convnets on CPU)
+#: the chunk size of "auto" steps_per_execution
 AUTO_STEPS = 32
-AUTO_CONV_STEPS = 4
-_SPATIAL_LAYERS = {"Conv2D", "MaxPooling2D", "AveragePooling2D"}
 
 
 class _NoLoss:
