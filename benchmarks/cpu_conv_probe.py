@@ -8,12 +8,19 @@ Measures, on the local CPU, with all variants interleaved round by round (median
   scan    8 steps in one lax.scan vs 8 Python-dispatched steps, native XLA vs auto
   flags   the model with XLA CPU flags set (each config in its own subprocess)
 
+A full run repeats "model" and "train" in a subprocess with
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1: XLA:CPU gets a fresh temp buffer of tens of
+MB from malloc on every call, glibc maps it anew (mmap above 32 MB), and first-touch
+page faults then cost about as much as the convnet's arithmetic; huge pages cut the
+faults ~60x. (A lax.scan over steps amortises the same cost.)
+
 For each timing window it reads /proc/stat and this process's CPU time, and reports
 how much CPU *other* processes used ("others %", of all cores), because the machine
-may be shared.
+may be shared; "ms quiet (n)" is the median over the n windows where others used < 10%.
 
-Run:  python benchmarks/cpu_conv_probe.py            (about 5 minutes on 2 cores)
-      python benchmarks/cpu_conv_probe.py --quick    (fewer rounds, no flags section)
+Run:  python benchmarks/cpu_conv_probe.py                  (about 5 minutes on 2 idle cores)
+      python benchmarks/cpu_conv_probe.py --wait-quiet 30  (on a shared machine)
+      python benchmarks/cpu_conv_probe.py --quick          (fewer rounds, no flags section)
 Writes benchmarks/results/cpu_conv_probe.md.
 """
 
@@ -23,6 +30,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 import time
@@ -39,6 +47,7 @@ import optax  # noqa: E402
 
 from kerasish import ops  # noqa: E402
 from kerasish.ops import conv as conv_mod  # noqa: E402
+from kerasish.ops.pooling import resolve_pool_impl  # noqa: E402
 
 BATCH = 128
 HZ = os.sysconf("SC_CLK_TCK")
@@ -179,6 +188,11 @@ class Stat(NamedTuple):
     minimum: float
     quiet: float  # median over the windows where others used < 10% (nan if none)
     n_quiet: int
+    faults: float  # median minor page faults per call (first touches of fresh memory)
+
+    def best(self):
+        """The quiet-window median when some windows were quiet, else the overall median."""
+        return self.quiet if self.n_quiet else self.median
 
     def cells(self, scale=1e3, digits=1):
         q = f"{scale * self.quiet:.{digits}f} ({self.n_quiet})" if self.n_quiet else "-"
@@ -194,12 +208,12 @@ def interleaved(cases, timing, reps):
     Times every case once per round, rounds interleaved; returns name -> Stat."""
     for fn in cases.values():  # compile + warm up
         jax.block_until_ready(fn())
-    times = {n: [] for n in cases}
-    others = {n: [] for n in cases}
+    times, others, faults = ({n: [] for n in cases} for _ in range(3))
     for _ in range(timing.rounds):
         wait_for_quiet(timing.quiet_s)
         for name, fn in cases.items():
             b0, m0 = cpu_jiffies()
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0 = time.perf_counter()
             for _ in range(reps):
                 out = fn()
@@ -208,12 +222,14 @@ def interleaved(cases, timing, reps):
             b1, m1 = cpu_jiffies()
             times[name].append(dt / reps)
             others[name].append(max(0, (b1 - b0) - (m1 - m0)) / HZ / (dt * NCPU))
+            faults[name].append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / reps)
     stats = {}
     for n in cases:
         t, o = np.array(times[n]), np.array(others[n])
         quiet = t[o < 0.10]
         stats[n] = Stat(float(np.median(t)), float(np.median(o)), float(t.min()),
-                        float(np.median(quiet)) if len(quiet) else float("nan"), len(quiet))
+                        float(np.median(quiet)) if len(quiet) else float("nan"), len(quiet),
+                        float(np.median(faults[n])))
     return stats
 
 
@@ -227,10 +243,11 @@ def data(n_batches=1, seed=1):
 # ---------------------------------------------------------------- sections
 
 
-def section_ops(timing):
+def section_ops(timing, summary):
     r = np.random.default_rng(2)
     arr = lambda *s: jnp.asarray(r.normal(size=s), jnp.float32)  # noqa: E731
-    x1, k1, x2, k2 = arr(BATCH, 28, 28, 1), arr(3, 3, 1, 32), arr(BATCH, 13, 13, 32), arr(3, 3, 32, 64)
+    x1, k1 = arr(BATCH, 28, 28, 1), arr(3, 3, 1, 32)
+    x2, k2 = arr(BATCH, 13, 13, 32), arr(3, 3, 32, 64)
     p1, p2, k3 = arr(BATCH, 26, 26, 32), arr(BATCH, 11, 11, 64), arr(3, 3, 32, 32)
     cases = {}
     for name in ("xla", "im2col", "concat", "shifted", "patches_op"):
@@ -252,7 +269,8 @@ def section_ops(timing):
             g = jax.jit(jax.grad(lambda x, pool=pool: jnp.sum(pool(x) ** 2)))
             cases[(label, impl)] = lambda g=g: g(p1)
             # as in a network: relu -> pool -> conv (the conv's im2col gather reads the pool)
-            g = jax.jit(jax.grad(lambda x, pool=pool: jnp.sum(ops.conv2d(pool(jax.nn.relu(x)), k3) ** 2)))
+            net = lambda x, pool=pool: ops.conv2d(pool(jax.nn.relu(x)), k3)  # noqa: E731
+            g = jax.jit(jax.grad(lambda x, net=net: jnp.sum(net(x) ** 2)))
             cases[(label.replace(", d/dx", ", relu->pool->conv d/dx"), impl)] = lambda g=g: g(p1)
     res = interleaved(cases, timing, reps=5)
     lines = [f"| op (forward + backward, batch 128) | formulation | {STAT_HEADER} |",
@@ -280,25 +298,36 @@ def model_results(timing, variants=MODEL_VARIANTS):
     return interleaved(cases, timing, reps=4)
 
 
-def section_model(timing):
+def section_model(timing, summary):
     res = model_results(timing)
     fl = flops_per_sample()
     base = res[("xla", "xla")]
     lines = [
-        f"| conv | max-pool | {STAT_HEADER} | samples/s | GFLOP/s | vs xla/xla |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| conv | max-pool | {STAT_HEADER} | samples/s | GFLOP/s | vs xla/xla "
+        "| page faults/call |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (c, p), st in res.items():
         # throughput from the quiet-window median when there is one, else the overall median
         t, t0 = (st.quiet, base.quiet) if st.n_quiet and base.n_quiet else (st.median, base.median)
         lines.append(
             f"| {c} | {p} | {st.cells()} | {BATCH / t:,.0f} | {BATCH * fl / t / 1e9:.0f} "
-            f"| {t0 / t:.2f}x |"
+            f"| {t0 / t:.2f}x | {st.faults:,.0f} |"
         )
+    auto, fastest = res[("auto", "auto")], min(res, key=lambda v: res[v].best())
+    summary.append(
+        f"- Convnet value_and_grad: auto/auto {1e3 * auto.best():.1f} ms/step "
+        f"({BATCH / auto.best():,.0f} samples/s) vs native xla/xla {1e3 * base.best():.1f} ms "
+        f"({base.best() / auto.best():.2f}x); fastest variant {'/'.join(fastest)} "
+        f"{1e3 * res[fastest].best():.1f} ms."
+    )
     return lines
 
 
-def section_train_and_scan(timing):
+LOOP, SCAN = "8 jitted steps, Python loop", "lax.scan over 8 steps"
+
+
+def section_train_and_scan(timing, summary):
     tx = optax.adam(1e-3)
     params = init_params()
     state = (params, tx.init(params), jax.random.key(0))
@@ -315,28 +344,38 @@ def section_train_and_scan(timing):
                 s, loss = jstep(s, (xs[i], ys[i]))
             return s, loss
 
-        cases[(v, "8 jitted steps, Python loop")] = loop8
-        cases[(v, "lax.scan over 8 steps")] = lambda scan8=scan8: scan8(state, (xs, ys))
+        cases[(v, LOOP)] = loop8
+        cases[(v, SCAN)] = lambda scan8=scan8: scan8(state, (xs, ys))
     res = interleaved(cases, timing, reps=1)
     lines = [
-        f"| conv/pool | how | per step: {STAT_HEADER} | samples/s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        f"| conv/pool | how | per step: {STAT_HEADER} | samples/s | page faults/step |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for ((c, p), how), st in res.items():
-        per_step = Stat(st.median / 8, st.others, st.minimum / 8, st.quiet / 8, st.n_quiet)
-        t = per_step.quiet if st.n_quiet else per_step.median
-        lines.append(f"| {c}/{p} | {how} | {per_step.cells()} | {BATCH / t:,.0f} |")
+        per_step = Stat(st.median / 8, st.others, st.minimum / 8, st.quiet / 8, st.n_quiet,
+                        st.faults / 8)
+        t = per_step.best()
+        lines.append(f"| {c}/{p} | {how} | {per_step.cells()} | {BATCH / t:,.0f} "
+                     f"| {per_step.faults:,.0f} |")
+    for v in (("xla", "xla"), ("auto", "auto")):
+        loop, scan = res[(v, LOOP)].best() / 8, res[(v, SCAN)].best() / 8
+        summary.append(
+            f"- Adam step with {'/'.join(v)}: Python loop {1e3 * loop:.1f} ms/step, "
+            f"lax.scan {1e3 * scan:.1f} ms/step (scan takes {scan / loop:.2f}x the loop's time)."
+        )
     return lines
 
 
-FLAG_CONFIGS = [
-    "",
-    "--xla_cpu_experimental_ynn_fusion_type=",  # YNNPACK dot/reduce fusions off: Eigen
-    "--xla_cpu_use_xnnpack=true",
-    "--xla_cpu_use_onednn=true",
-    "--xla_cpu_enable_fast_math=true",
-    "--xla_cpu_multi_thread_eigen=false",
-    "--xla_cpu_use_thunk_runtime=false",
+HUGETLB = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}  # malloc asks for transparent huge pages
+ENV_CONFIGS = [
+    {},
+    {"XLA_FLAGS": "--xla_cpu_experimental_ynn_fusion_type="},  # YNNPACK fusions off: Eigen dots
+    {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"},
+    {"XLA_FLAGS": "--xla_cpu_use_onednn=true"},
+    {"XLA_FLAGS": "--xla_cpu_enable_fast_math=true"},
+    {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"},
+    {"XLA_FLAGS": "--xla_cpu_use_thunk_runtime=false"},
+    HUGETLB,
 ]
 LIBRARY_MARKERS = {"YNNPACK": "__ynn_fusion", "XNNPACK": "__xnn_fusion", "oneDNN": "__onednn"}
 
@@ -350,73 +389,117 @@ def library_calls(variant):
     return ", ".join(f"{k} x{v}" for k, v in found.items() if v) or "none (Eigen / emitted loops)"
 
 
-def section_flags(timing):
+def env_label(env):
+    return " ".join(f"{k}={v}" for k, v in env.items()) or "(none)"
+
+
+def child(args, env, timing):
+    """Runs this script with extra environment (read at process start) and returns its JSON."""
+    proc = subprocess.run(
+        [sys.executable, __file__, *args, "--rounds", str(timing.rounds),
+         "--wait-quiet", str(timing.quiet_s)],
+        env=dict(os.environ, **env), capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError((proc.stderr.strip().splitlines() or ["?"])[-1][:160])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def section_flags(timing, summary):
     lines = [
-        f"| XLA_FLAGS | xla/xla: {STAT_HEADER} | auto/auto: {STAT_HEADER} | library fusions (auto step) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| process environment | xla/xla: {STAT_HEADER} | auto/auto: {STAT_HEADER} "
+        "| auto page faults/call | library fusions (auto step) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for flags in FLAG_CONFIGS:
-        env = dict(os.environ, XLA_FLAGS=flags)
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child-model", str(timing.rounds),
-             "--wait-quiet", str(timing.quiet_s)],
-            env=env, capture_output=True, text=True,
-        )
-        if proc.returncode != 0:
-            err = (proc.stderr.strip().splitlines() or ["?"])[-1][:120]
-            lines.append(f"| `{flags or '(none)'}` |" + " - |" * 8 + f" failed: {err} |")
+    for env in ENV_CONFIGS:
+        try:
+            res = child(["--child-model"], env, timing)
+        except RuntimeError as e:
+            lines.append(f"| `{env_label(env)}` |" + " - |" * 9 + f" failed: {e} |")
             continue
-        res = json.loads(proc.stdout.strip().splitlines()[-1])
         xla, auto = Stat(*res["xla"]), Stat(*res["auto"])
-        lines.append(f"| `{flags or '(none)'}` | {xla.cells()} | {auto.cells()} | {res['libs']} |")
+        lines.append(f"| `{env_label(env)}` | {xla.cells()} | {auto.cells()} | {auto.faults:,.0f} "
+                     f"| {res['libs']} |")
     return lines
+
+
+SECTIONS = {
+    "ops": ("Single ops", section_ops),
+    "model": ("Convnet value_and_grad", section_model),
+    "train": ("Adam training step: per-step loop vs lax.scan", section_train_and_scan),
+    "flags": ("XLA CPU flags and allocator (separate processes)", section_flags),
+}
+
+
+def run_sections(names, timing):
+    """Runs sections in this process; returns (markdown lines, summary lines)."""
+    tunables = os.environ.get("GLIBC_TUNABLES")
+    suffix = f" (GLIBC_TUNABLES={tunables})" if tunables else ""
+    body, summary = [], []
+    for name in names:
+        title, fn = SECTIONS[name]
+        t0 = time.perf_counter()
+        before = len(summary)
+        lines = fn(timing, summary)
+        if tunables:
+            summary[before:] = [f"- With GLIBC_TUNABLES={tunables}: {line[2:]}"
+                                for line in summary[before:]]
+        body += [f"## {title}{suffix}", "", *lines, ""]
+        print("\n".join(body[-len(lines) - 3:]), f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    return body, summary
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer rounds, skip the flags section")
-    ap.add_argument("--only", help="run one section: ops, model, train, flags")
+    ap.add_argument("--quick", action="store_true", help="fewer rounds; no flags or allocator runs")
+    ap.add_argument("--only", choices=list(SECTIONS), help="run one section, write no results file")
+    ap.add_argument("--rounds", type=int, help="interleaved timing rounds (default 7, quick 3)")
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                     help="before each timing round wait up to S seconds for other processes "
                          "to use < 10%% of the CPUs (for shared machines)")
-    ap.add_argument("--child-model", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-model", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child-sections", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    timing = Timing(args.rounds or (3 if args.quick else 7), args.wait_quiet)
     if args.child_model:
-        res = model_results(Timing(args.child_model, args.wait_quiet), [("xla", "xla"), ("auto", "auto")])
+        res = model_results(timing, [("xla", "xla"), ("auto", "auto")])
         libs = library_calls(("auto", "auto"))
         print(json.dumps({"xla": res[("xla", "xla")], "auto": res[("auto", "auto")], "libs": libs}))
         return
-    rounds = 3 if args.quick else 7
-    timing = Timing(rounds, args.wait_quiet)
-    out = [
+    if args.child_sections:
+        body, summary = run_sections(args.child_sections.split(","), timing)
+        print(json.dumps({"body": body, "summary": summary}))
+        return
+    if args.only:
+        run_sections([args.only], timing)
+        return
+    body, summary = run_sections(["ops", "model", "train"], timing)
+    if not args.quick:
+        res = child(["--child-sections", "model,train"], HUGETLB, timing)
+        print("\n".join(res["body"]), flush=True)
+        body += res["body"]
+        summary += res["summary"]
+        more, _ = run_sections(["flags"], timing)
+        body += more
+    header = [
         "# CPU conv / pooling probe",
         "",
         f"jax {jax.__version__}, backend {jax.default_backend()}, {NCPU} CPUs "
-        f"({platform_name()}); batch {BATCH}; medians of {rounds} interleaved rounds. "
+        f"({platform_name()}); batch {BATCH}; medians of {timing.rounds} interleaved rounds. "
         "'others %' is CPU used by other processes during the timing windows (share of all cores); "
-        f"rounds waited up to {args.wait_quiet:.0f} s for them to go quiet.",
+        f"rounds waited up to {timing.quiet_s:.0f} s for them to go quiet. "
+        "'page faults' are minor faults (first touches of freshly mapped memory).",
         "",
-        f"`ops.conv2d(impl='auto')` resolves to `{conv_mod.resolve_conv_impl('auto', 0)}` here.",
+        f"Here `impl='auto'` resolves to: conv2d `{conv_mod.resolve_conv_impl('auto', 0)}`, "
+        f"max_pool2d `{resolve_pool_impl('auto', 'max', ((2, 2), (2, 2)))}` (2x2/2) and "
+        f"`{resolve_pool_impl('auto', 'max', ((3, 3), (2, 2)))}` (3x3/2), "
+        f"avg_pool2d `{resolve_pool_impl('auto', 'avg', ((2, 2), (2, 2)))}`.",
         "",
     ]
-    sections = [("ops", "Single ops", section_ops),
-                ("model", "Convnet value_and_grad", section_model),
-                ("train", "Adam training step: per-step loop vs lax.scan", section_train_and_scan),
-                ("flags", "XLA CPU flags (separate processes)", section_flags)]
-    if args.only:
-        sections = [s for s in sections if s[0] == args.only]
-    elif args.quick:
-        sections = sections[:3]
-    for _, title, fn in sections:
-        t0 = time.perf_counter()
-        lines = fn(timing)
-        out += [f"## {title}", "", *lines, ""]
-        print("\n".join(out[-len(lines) - 3:]), f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    if args.only:
-        return  # partial runs do not overwrite the results file
+    print("\n".join(summary))
     path = ROOT / "benchmarks" / "results" / "cpu_conv_probe.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out) + "\n")
+    path.write_text("\n".join([*header, "## Summary", "", *summary, "", *body]) + "\n")
     print(f"wrote {path}")
 
 

@@ -53,8 +53,11 @@ CONV_CASES = [
 ]
 
 
+def pair(v):
+    return (v, v) if isinstance(v, int) else v
+
+
 def lax_conv(x, kernel, strides, padding, dilation):
-    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
     return lax.conv_general_dilated(
         x, kernel, pair(strides), padding.upper(), rhs_dilation=pair(dilation),
         dimension_numbers=("NHWC", "HWIO", "NHWC"),
@@ -196,10 +199,6 @@ def pool_impls(pool, strides):
     return POOL_IMPLS if strides in (None, pool) else ["xla", "slices"]
 
 
-def pair(v):
-    return (v, v) if isinstance(v, int) else v
-
-
 def lax_max_pool(x, pool, strides, padding):
     window, strides = pair(pool), pair(strides or pool)
     return lax.reduce_window(
@@ -279,13 +278,14 @@ def test_pools_match_numpy(padding, pool, stride):
         close(y, numpy_pool(xn, pool, stride, padding, np.max if kind == "max" else np.mean))
 
 
-def test_auto_pool_is_a_static_choice_by_backend_and_shape():
+def test_auto_pool_is_a_static_choice_by_backend_op_and_shape():
     tiled, overlapping = ((2, 2), (2, 2), None, None), ((3, 3), (2, 2), None, None)
-    assert resolve_pool_impl("auto", tiled, backend="cpu") == "reshape"
-    assert resolve_pool_impl("auto", overlapping, backend="cpu") == "slices"
-    assert resolve_pool_impl("reshape", overlapping, backend="cpu") == "slices"
-    assert resolve_pool_impl("auto", tiled, backend="gpu") == "xla"
-    assert resolve_pool_impl("auto", tiled, backend="tpu") == "xla"
+    assert resolve_pool_impl("auto", "max", tiled, backend="cpu") == "reshape"
+    assert resolve_pool_impl("auto", "max", overlapping, backend="cpu") == "slices"
+    assert resolve_pool_impl("reshape", "max", overlapping, backend="cpu") == "slices"
+    assert resolve_pool_impl("auto", "avg", tiled, backend="cpu") == "xla"
+    assert resolve_pool_impl("auto", "max", tiled, backend="gpu") == "xla"
+    assert resolve_pool_impl("auto", "max", tiled, backend="tpu") == "xla"
 
 
 def test_auto_pools_give_the_same_result():

@@ -256,10 +256,8 @@ def conv2d(
             f"conv2d with padding='valid' needs spatial size >= the dilated kernel size "
             f"{window}. Received: x.shape={x.shape}. Use padding='same' or a larger input."
         )
-    out_hw = _geometry(
-        [n + lo + hi for n, (lo, hi) in zip(x.shape[1:3], pads)], kernel.shape[:2], strides, dilation
-    )
-    taps = kernel.shape[0] * kernel.shape[1]
-    patch_bytes = x.shape[0] * out_hw[0] * out_hw[1] * x.shape[3] * taps
+    padded_hw = [n + lo + hi for n, (lo, hi) in zip(x.shape[1:3], pads)]
+    oh, ow = _geometry(padded_hw, kernel.shape[:2], strides, dilation)
+    patch_bytes = x.shape[0] * oh * ow * x.shape[3] * kernel.shape[0] * kernel.shape[1]
     impl = resolve_conv_impl(impl, patch_bytes * x.dtype.itemsize)
     return _CONV_FNS[impl](x, kernel, strides, pads, dilation)

@@ -33,14 +33,16 @@ import numpy as np
 
 from kerasish.ops.conv import normalize_padding, normalize_tuple, same_padding, tap_slices, untap
 
-__all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d", "POOL_IMPLS"]
+__all__ = [
+    "max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d", "resolve_pool_impl",
+    "POOL_IMPLS",
+]
 
 POOL_IMPLS = ("auto", "xla", "slices", "reshape")
 
 
 def _lowest(dtype) -> np.ndarray:
-    """The identity of max as a NumPy scalar (a concrete value, so that
-    ``lax.reduce_window`` recognises the max monoid and can differentiate it)."""
+    """The identity of max as a concrete NumPy scalar (so lax can differentiate it)."""
     dtype = jnp.dtype(dtype)
     if jnp.issubdtype(dtype, jnp.floating):
         return np.array(-np.inf, dtype)
@@ -266,7 +268,8 @@ def avg_pool2d(
       ValueError: on bad rank, pool_size, strides, padding or impl.
 
     Example:
-      >>> avg_pool2d(jnp.ones((2, 5, 5, 3)), 2, padding="same")[0, :, :, 0]  # all ones
+      >>> avg_pool2d(jnp.ones((2, 5, 5, 3)), 2, padding="same").shape  # all ones
+      (2, 3, 3, 3)
     """
     geometry = _geometry(x, pool_size, strides, padding)
     window, strides, pads, out_hw = geometry
@@ -274,7 +277,8 @@ def avg_pool2d(
     impl = resolve_pool_impl(impl, "avg", geometry)
     if impl == "xla":
         dims, steps = (1, *window, 1), (1, *strides, 1)
-        total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, dims, steps, ((0, 0), *pads, (0, 0)))
+        zero = np.zeros((), x.dtype)
+        total = lax.reduce_window(x, zero, lax.add, dims, steps, ((0, 0), *pads, (0, 0)))
     else:
         total = _sum_pool_views(x, window, strides, pads, out_hw, impl == "reshape")
     return total / counts
