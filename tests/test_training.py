@@ -336,3 +336,21 @@ def test_run_eagerly_runs_python_steps_with_the_same_result():
     for a, b in zip(results[0][0], results[1][0]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert results[1][1] > results[0][1]  # called at every eager step, only while tracing otherwise
+
+
+def test_arrays_too_big_for_the_device_stream_with_the_same_result(monkeypatch):
+    from kerasish.training import data as data_lib
+    x, y = _blobs(n=150)
+    results = []
+    for limit in (data_lib.DEVICE_RESIDENT_BYTES, 0):  # resident, then streamed chunk by chunk
+        monkeypatch.setattr(data_lib, "DEVICE_RESIDENT_BYTES", limit)
+        keras.utils.set_random_seed(5)
+        model = _classifier()
+        model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=4)
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_split=0.2)
+        results.append((model.get_weights(), history.history))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in results[0][1]:
+        np.testing.assert_allclose(results[0][1][key], results[1][1][key], rtol=1e-5)

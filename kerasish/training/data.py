@@ -198,13 +198,22 @@ class IterableData:
 
 
 def prefetch(batches: Iterator[tuple], depth: int = 1) -> Iterator[tuple]:
-    """Puts the next `depth` batches on the device while the current one is being used."""
+    """Puts the next `depth` items on the device while the current one is being used.
+
+    Items are tuples whose last element is passed through; NumPy arrays in the others (also inside
+    one nested tuple) are sent with `jax.device_put`, which returns at once.
+    """
+    def send(value):
+        if isinstance(value, tuple):
+            return tuple(send(v) for v in value)
+        return jax.device_put(value) if isinstance(value, np.ndarray) else value
+
     queue: collections.deque = collections.deque()
     for batch in batches:
-        *arrays, n = batch
+        *arrays, last = batch
         if depth:
-            arrays = [None if a is None else jax.device_put(a) for a in arrays]
-        queue.append((*arrays, n))
+            arrays = [send(a) for a in arrays]
+        queue.append((*arrays, last))
         if len(queue) > depth:
             yield queue.popleft()
     while queue:

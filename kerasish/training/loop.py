@@ -82,25 +82,16 @@ class _Source:
     def chunks(self, k: int, *, shuffle: bool, seed: int, epoch: int):
         """(data, indices [k, B] or None, masks [k, B], last step number) for each compiled call.
 
-        Arrays on one device: the data set stays on the device and each call gets row indices.
-        Under a distribution: each call gets its k batches gathered on the host, stacked
-        [k, B, ...] and split over the batch shards (B rounded up to a multiple of them).
+        Arrays that fit (`data.DEVICE_RESIDENT_BYTES`) on one device: the data set stays on the
+        device and each call gets row indices. Otherwise each call gets its k batches gathered on
+        the host and stacked [k, B, ...]; the next chunk is sent while the current one trains.
+        Under a distribution those stacks are split over the batch shards (B rounded up to a
+        multiple of them).
         """
-        dist = self.engine.distribution
         if self.arrays is not None:
-            indices, masks = self.arrays.epoch_plan(self.batch_size, shuffle, seed, epoch)
-            indices, masks = indices[: self.steps], masks[: self.steps]
-            for start in range(0, len(indices), k):
-                idx, msk = _pad_rows(indices[start:start + k], k), _pad_rows(masks[start:start + k], k)
-                last = min(start + k, len(indices))
-                if dist is None:
-                    yield self.device_arrays(), idx, msk, last
-                    continue
-                width = dist.padded_batch(idx.shape[1])
-                idx, msk = _pad_columns(idx, width), _pad_columns(msk, width)
-                data = tuple(dist.distribute(a[idx], axis=1) for a in self.arrays.arrays())
-                yield data, None, dist.distribute(msk, axis=1), last
+            yield from data_lib.prefetch(self._array_chunks(k, shuffle, seed, epoch), depth=1)
             return
+        dist = self.engine.distribution
         step = 0
         for x, y, sw, mask, _n in data_lib.prefetch(self.stream.epoch(), depth=0 if dist else 1):
             step += 1
@@ -110,6 +101,25 @@ class _Source:
             width = dist.padded_batch(len(mask))
             data = tuple(dist.distribute(_pad_columns(np.asarray(a)[None], width), axis=1) for a in (x, y, sw))
             yield data, None, dist.distribute(_pad_columns(mask[None], width), axis=1), step
+
+    def _array_chunks(self, k, shuffle, seed, epoch):
+        """The (data, indices, masks, last step) of each call over in-memory arrays."""
+        dist = self.engine.distribution
+        resident = dist is None and self.arrays.nbytes <= data_lib.DEVICE_RESIDENT_BYTES
+        indices, masks = self.arrays.epoch_plan(self.batch_size, shuffle, seed, epoch)
+        indices, masks = indices[: self.steps], masks[: self.steps]
+        for start in range(0, len(indices), k):
+            idx, msk = _pad_rows(indices[start:start + k], k), _pad_rows(masks[start:start + k], k)
+            last = min(start + k, len(indices))
+            if resident:
+                yield self.device_arrays(), idx, msk, last
+            elif dist is None:
+                yield tuple(a[idx] for a in self.arrays.arrays()), None, msk, last
+            else:
+                width = dist.padded_batch(idx.shape[1])
+                idx, msk = _pad_columns(idx, width), _pad_columns(msk, width)
+                data = tuple(dist.distribute(a[idx], axis=1) for a in self.arrays.arrays())
+                yield data, None, dist.distribute(msk, axis=1), last
 
 
 def bucket_rows(n: int) -> int:
