@@ -68,15 +68,15 @@ def main() -> None:
     full = len(x_train) >= FULL_SIZE
     epochs = args.epochs or (1 if args.smoke else 5 if full else 15)
     note = ("a smoke-test subset" if args.smoke else "the full data set" if full else
-            "NOT the full data set: put mnist.npz (or the 4 IDX files) in ~/.keras/datasets to use it")
+            "NOT the full data set: put mnist.npz (or the 4 IDX files) in ~/.keras/datasets, "
+            "or run with KERASISH_DOWNLOAD=1 on a machine with internet access")
     print(f"Data: {args.dataset}, {len(x_train)} training / {len(x_test)} test images ({note})")
 
     model = build_model()
     model.summary()
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=epochs, validation_split=0.1,
-                        verbose=2)
+    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=epochs, validation_split=0.1)
     seconds = time.perf_counter() - start
 
     score = model.evaluate(x_test, y_test, verbose=0)
