@@ -6,7 +6,6 @@ import pytest
 keras_ref = pytest.importorskip("keras")
 
 import kerasish  # noqa: E402
-from kerasish import layers  # noqa: E402
 
 
 def _pair(build):

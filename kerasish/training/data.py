@@ -116,6 +116,13 @@ class ArrayData:
         return padded.reshape(steps, batch_size), mask.reshape(steps, batch_size)
 
 
+def pad_rows(a: np.ndarray | None, rows: int) -> np.ndarray | None:
+    """`a` with zero rows appended along axis 0 up to `rows` (padding that a mask leaves out)."""
+    if a is None or len(a) >= rows:
+        return a
+    return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
+
+
 def unpack_batch(batch: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(x,), (x, y) or (x, y, sample_weight) from what an iterable yields."""
     if isinstance(batch, dict):
@@ -190,11 +197,7 @@ class IterableData:
         mask[:n] = 1.0
         sw = np.ones(n, np.float32) if sw is None else sw.reshape(n, -1).mean(axis=1).astype(np.float32)
 
-        def grow(a):
-            if a is None or len(a) == size:
-                return a
-            return np.concatenate([a, np.zeros((size - len(a), *a.shape[1:]), a.dtype)])
-        return grow(x), grow(y), grow(sw), mask, n
+        return pad_rows(x, size), pad_rows(y, size), pad_rows(sw, size), mask, n
 
 
 def prefetch(batches: Iterator[tuple], depth: int = 1) -> Iterator[tuple]:

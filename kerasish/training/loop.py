@@ -73,10 +73,8 @@ class _Source:
         """The data set on the device, once per `fit`; rows are padded to a bucketed count so that
         data sets of nearby sizes share one compiled program (indices never reach the padding)."""
         if self._device is None:
-            n = self.arrays.n
-            size = bucket_rows(n)
-            self._device = tuple(jax.device_put(a if size == n else np.concatenate(
-                [a, np.zeros((size - n, *a.shape[1:]), a.dtype)])) for a in self.arrays.arrays())
+            size = bucket_rows(self.arrays.n)
+            self._device = tuple(jax.device_put(data_lib.pad_rows(a, size)) for a in self.arrays.arrays())
         return self._device
 
     def chunks(self, k: int, *, shuffle: bool, seed: int, epoch: int):
@@ -109,7 +107,7 @@ class _Source:
         indices, masks = self.arrays.epoch_plan(self.batch_size, shuffle, seed, epoch)
         indices, masks = indices[: self.steps], masks[: self.steps]
         for start in range(0, len(indices), k):
-            idx, msk = _pad_rows(indices[start:start + k], k), _pad_rows(masks[start:start + k], k)
+            idx, msk = data_lib.pad_rows(indices[start:start + k], k), data_lib.pad_rows(masks[start:start + k], k)
             last = min(start + k, len(indices))
             if resident:
                 yield self.device_arrays(), idx, msk, last
@@ -128,13 +126,6 @@ def bucket_rows(n: int) -> int:
         return 64
     step = 1 << (n.bit_length() - 4)
     return -(-n // step) * step
-
-
-def _pad_rows(a: np.ndarray, k: int) -> np.ndarray:
-    """Pads [steps, B] to [k, B] with zero rows (empty steps change nothing)."""
-    if len(a) == k:
-        return a
-    return np.concatenate([a, np.zeros((k - len(a), *a.shape[1:]), a.dtype)])
 
 
 def _pad_columns(a: np.ndarray, width: int) -> np.ndarray:
@@ -312,8 +303,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             state, fn, size = engine.pull(), engine.predict_function(), len(xb)
         n = len(xb)
         width = size if engine.distribution is None else engine.distribution.padded_batch(size)
-        if n < width:
-            xb = np.concatenate([xb, np.zeros((width - n, *xb.shape[1:]), xb.dtype)])
+        xb = data_lib.pad_rows(xb, width)
         if engine.distribution is not None:
             xb = engine.distribution.distribute(xb)
         outputs.append((fn(state, xb), n))
