@@ -45,16 +45,16 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
-from kerasish import ops  # noqa: E402
-from kerasish.ops import conv as conv_mod  # noqa: E402
-from kerasish.ops.pooling import resolve_pool_impl  # noqa: E402
+from kerasish import kernels  # noqa: E402
+from kerasish.kernels import conv as conv_mod  # noqa: E402
+from kerasish.kernels.pooling import resolve_pool_impl  # noqa: E402
 
 BATCH = 128
 HZ = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count()
 
 # ---------------------------------------------------------------- alternatives
-# Formulations that lost and so are not in kerasish.ops; kept here to re-measure.
+# Formulations that lost and so are not in kerasish.kernels; kept here to re-measure.
 
 
 def conv_concat(x, k):
@@ -89,18 +89,18 @@ def pool_reshape_autodiff(x):
 
 
 CONVS = {
-    "xla": lambda x, k: ops.conv2d(x, k, impl="xla"),
-    "im2col": lambda x, k: ops.conv2d(x, k, impl="im2col"),
-    "auto": lambda x, k: ops.conv2d(x, k),
+    "xla": lambda x, k: kernels.conv2d(x, k, impl="xla"),
+    "im2col": lambda x, k: kernels.conv2d(x, k, impl="im2col"),
+    "auto": lambda x, k: kernels.conv2d(x, k),
     "concat": conv_concat,
     "shifted": conv_shifted,
     "patches_op": conv_patches_op,
 }
 POOLS = {
-    "xla": lambda x: ops.max_pool2d(x, 2, impl="xla"),
-    "reshape": lambda x: ops.max_pool2d(x, 2, impl="reshape"),
-    "slices": lambda x: ops.max_pool2d(x, 2, impl="slices"),
-    "auto": lambda x: ops.max_pool2d(x, 2),
+    "xla": lambda x: kernels.max_pool2d(x, 2, impl="xla"),
+    "reshape": lambda x: kernels.max_pool2d(x, 2, impl="reshape"),
+    "slices": lambda x: kernels.max_pool2d(x, 2, impl="slices"),
+    "auto": lambda x: kernels.max_pool2d(x, 2),
     "reshape_autodiff": pool_reshape_autodiff,
 }
 
@@ -260,16 +260,16 @@ def section_ops(timing, summary):
         g = jax.jit(jax.grad(lambda x, p=POOLS[name]: jnp.sum(p(x) ** 2)))
         cases[("maxpool 2x2 26x26x32, d/dx", name)] = lambda g=g: g(p1)
         cases[("maxpool 2x2 11x11x64, d/dx", name)] = lambda g=g: g(p2)
-    pools = [("maxpool 3x3/2 same 26x26x32, d/dx", ops.max_pool2d, 3, ("xla", "slices")),
-             ("avgpool 2x2 26x26x32, d/dx", ops.avg_pool2d, 2, ("xla", "reshape", "slices")),
-             ("avgpool 3x3/2 same 26x26x32, d/dx", ops.avg_pool2d, 3, ("xla", "slices"))]
+    pools = [("maxpool 3x3/2 same 26x26x32, d/dx", kernels.max_pool2d, 3, ("xla", "slices")),
+             ("avgpool 2x2 26x26x32, d/dx", kernels.avg_pool2d, 2, ("xla", "reshape", "slices")),
+             ("avgpool 3x3/2 same 26x26x32, d/dx", kernels.avg_pool2d, 3, ("xla", "slices"))]
     for label, fn, size, impls in pools:
         for impl in impls:
             pool = lambda x, fn=fn, size=size, impl=impl: fn(x, size, 2, "same", impl)  # noqa: E731
             g = jax.jit(jax.grad(lambda x, pool=pool: jnp.sum(pool(x) ** 2)))
             cases[(label, impl)] = lambda g=g: g(p1)
             # as in a network: relu -> pool -> conv (the conv's im2col gather reads the pool)
-            net = lambda x, pool=pool: ops.conv2d(pool(jax.nn.relu(x)), k3)  # noqa: E731
+            net = lambda x, pool=pool: kernels.conv2d(pool(jax.nn.relu(x)), k3)  # noqa: E731
             g = jax.jit(jax.grad(lambda x, net=net: jnp.sum(net(x) ** 2)))
             cases[(label.replace(", d/dx", ", relu->pool->conv d/dx"), impl)] = lambda g=g: g(p1)
     res = interleaved(cases, timing, reps=5)

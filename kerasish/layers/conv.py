@@ -1,6 +1,6 @@
 """Conv2D: a 2-D convolution over channels-last images, kernel shape (kh, kw, in, out) like Keras.
 
-The module is Flax's `nnx.Conv`; its `conv_general_dilated` is `kerasish.ops.conv2d_lowering`,
+The module is Flax's `nnx.Conv`; its `conv_general_dilated` is `kerasish.kernels.conv2d_lowering`,
 which picks a lowering that is fast on the current backend (XLA's own convolution on GPU/TPU).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from jax import lax
 from flax import nnx
 
-from kerasish import activations, initializers, ops
+from kerasish import activations, initializers, kernels
 from kerasish.layers.base import Layer, int_tuple, padding_arg, positive_int
 from kerasish.layers.core import _reject_unsupported, _serialize_regularizer, apply_activation
 
@@ -26,14 +26,14 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
                          dimension_numbers=None, feature_group_count=1, precision=None, **kwargs):
-    """`lax.conv_general_dilated` as nnx.Conv calls it, routed to `kerasish.ops.conv2d` (the lowering
+    """`lax.conv_general_dilated` as nnx.Conv calls it, routed to `kerasish.kernels.conv2d` (the lowering
     that is fast on this backend) for the cases Conv2D produces; anything else goes to XLA as is."""
     plain = (lhs.ndim == 4 and feature_group_count == 1 and isinstance(padding, str)
              and all(d == 1 for d in (lhs_dilation or (1, 1)))
              and (all(s == 1 for s in window_strides) or all(d == 1 for d in (rhs_dilation or (1, 1))))
              and kwargs.get("out_sharding") is None and kwargs.get("preferred_element_type") is None)
     if plain:
-        return ops.conv2d(lhs, rhs, tuple(window_strides), padding.lower(), tuple(rhs_dilation or (1, 1)))
+        return kernels.conv2d(lhs, rhs, tuple(window_strides), padding.lower(), tuple(rhs_dilation or (1, 1)))
     return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
                                     rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,
                                     feature_group_count=feature_group_count, precision=precision, **kwargs)

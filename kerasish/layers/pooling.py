@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from flax import nnx
 
-from kerasish import ops
+from kerasish import kernels
 from kerasish.layers.base import Layer, int_tuple, padding_arg
 from kerasish.layers.conv import conv_output_length
 
@@ -51,12 +51,12 @@ class _Pooling2D(Layer):
 
 class MaxPooling2D(_Pooling2D):
     """Max over `pool_size` windows moved by `strides` (default: `pool_size`)."""
-    _pool_fn = staticmethod(ops.max_pool2d)
+    _pool_fn = staticmethod(kernels.max_pool2d)
 
 
 class AveragePooling2D(_Pooling2D):
     """Mean over windows; with padding="same" the mean counts only the real (unpadded) pixels."""
-    _pool_fn = staticmethod(ops.avg_pool2d)
+    _pool_fn = staticmethod(kernels.avg_pool2d)
 
 
 class _Global(nnx.Module):

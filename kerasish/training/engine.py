@@ -149,7 +149,7 @@ class Engine:
 
         Scan, unless asked otherwise: it keeps compile time flat in the number of steps. (XLA:CPU's
         native convolution is ~18x slower inside a multi-step program, jax-ml/jax#12868; that is why
-        Conv2D lowers to patches + matmul on CPU (`kerasish.ops.conv2d`), which scans at full speed.)
+        Conv2D lowers to patches + matmul on CPU (`kerasish.kernels.conv2d`), which scans at full speed.)
         """
         if self.eager:
             return False

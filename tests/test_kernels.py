@@ -1,4 +1,4 @@
-"""kerasish.ops: every lowering against lax's own conv / reduce_window (values and
+"""kerasish.kernels: every lowering against lax's own conv / reduce_window (values and
 gradients), plus small NumPy references written from the Keras definitions."""
 
 import itertools
@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kerasish import ops
-from kerasish.ops.conv import MAX_PATCH_BYTES, resolve_conv_impl
-from kerasish.ops.pooling import resolve_pool_impl
+from kerasish import kernels
+from kerasish.kernels.conv import MAX_PATCH_BYTES, resolve_conv_impl
+from kerasish.kernels.pooling import resolve_pool_impl
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +94,7 @@ def test_conv2d_matches_lax(case):
     kh, kw = (k, k) if isinstance(k, int) else k
     x, kernel = rand(2, h, w, cin, seed=1), rand(kh, kw, cin, cout, seed=2)
     check_all_impls(
-        lambda impl: lambda x, k: ops.conv2d(x, k, strides, padding, dilation, impl=impl),
+        lambda impl: lambda x, k: kernels.conv2d(x, k, strides, padding, dilation, impl=impl),
         lambda x, k: lax_conv(x, k, strides, padding, dilation),
         ["im2col", "xla"], x, kernel,
     )
@@ -123,17 +123,17 @@ def test_conv2d_matches_numpy(padding, stride):
     x, kernel = rand(2, 6, 5, 3, seed=3), rand(3, 3, 3, 4, seed=4)
     want = numpy_conv2d(np.asarray(x, np.float64), np.asarray(kernel, np.float64), stride, padding)
     for impl in ("im2col", "xla"):
-        close(jax.jit(lambda x, k: ops.conv2d(x, k, stride, padding, impl=impl))(x, kernel), want)
+        close(jax.jit(lambda x, k: kernels.conv2d(x, k, stride, padding, impl=impl))(x, kernel), want)
 
 
 def test_conv2d_same_output_shape_is_ceil():
-    y = ops.conv2d(rand(1, 7, 8, 2), rand(3, 3, 2, 5), strides=2, padding="same")
+    y = kernels.conv2d(rand(1, 7, 8, 2), rand(3, 3, 2, 5), strides=2, padding="same")
     assert y.shape == (1, 4, 4, 5)
 
 
 def test_conv2d_accepts_upper_case_padding():
     x, k = rand(1, 5, 5, 1), rand(3, 3, 1, 1)
-    close(ops.conv2d(x, k, padding="SAME"), ops.conv2d(x, k, padding="same"))
+    close(kernels.conv2d(x, k, padding="SAME"), kernels.conv2d(x, k, padding="same"))
 
 
 def test_auto_conv_is_a_static_choice_by_backend_and_size():
@@ -146,7 +146,7 @@ def test_auto_conv_is_a_static_choice_by_backend_and_size():
 
 def test_auto_conv_gives_the_same_result():
     x, k = rand(2, 9, 8, 3), rand(3, 3, 3, 4)
-    close(ops.conv2d(x, k, 2, "same"), ops.conv2d(x, k, 2, "same", impl="xla"))
+    close(kernels.conv2d(x, k, 2, "same"), kernels.conv2d(x, k, 2, "same", impl="xla"))
 
 
 @pytest.mark.parametrize(
@@ -162,16 +162,16 @@ def test_auto_conv_gives_the_same_result():
 )
 def test_conv2d_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        ops.conv2d(rand(1, 5, 5, 2), rand(3, 3, 2, 4), **kwargs)
+        kernels.conv2d(rand(1, 5, 5, 2), rand(3, 3, 2, 4), **kwargs)
 
 
 def test_conv2d_rejects_bad_shapes():
     with pytest.raises(ValueError, match="rank 4"):
-        ops.conv2d(rand(5, 5, 2), rand(3, 3, 2, 4))
+        kernels.conv2d(rand(5, 5, 2), rand(3, 3, 2, 4))
     with pytest.raises(ValueError, match="in_channels"):
-        ops.conv2d(rand(1, 5, 5, 3), rand(3, 3, 2, 4))
+        kernels.conv2d(rand(1, 5, 5, 3), rand(3, 3, 2, 4))
     with pytest.raises(ValueError, match="padding='same'"):
-        ops.conv2d(rand(1, 2, 5, 2), rand(3, 3, 2, 4))
+        kernels.conv2d(rand(1, 2, 5, 2), rand(3, 3, 2, 4))
 
 
 # ------------------------------------------------------------------ pooling
@@ -218,7 +218,7 @@ def lax_avg_pool(x, pool, strides, padding):
 def test_max_pool2d_matches_lax(case):
     h, w, pool, strides, padding = case
     check_all_impls(
-        lambda impl: lambda x: ops.max_pool2d(x, pool, strides, padding, impl),
+        lambda impl: lambda x: kernels.max_pool2d(x, pool, strides, padding, impl),
         lambda x: lax_max_pool(x, pool, strides, padding),
         pool_impls(pool, strides), rand(2, h, w, 3, seed=5),
     )
@@ -228,7 +228,7 @@ def test_max_pool2d_matches_lax(case):
 def test_avg_pool2d_matches_lax(case):
     h, w, pool, strides, padding = case
     check_all_impls(
-        lambda impl: lambda x: ops.avg_pool2d(x, pool, strides, padding, impl),
+        lambda impl: lambda x: kernels.avg_pool2d(x, pool, strides, padding, impl),
         lambda x: lax_avg_pool(x, pool, strides, padding),
         pool_impls(pool, strides), rand(2, h, w, 3, seed=6),
     )
@@ -241,7 +241,7 @@ def test_max_pool2d_gradient_ties_go_to_the_first_maximum(case):
     pool, strides, padding = case
     x = jnp.zeros((1, 5, 6, 2), jnp.float32).at[:, 1:3, 2:4].set(1.0)
     check_all_impls(
-        lambda impl: lambda x: ops.max_pool2d(x, pool, strides, padding, impl),
+        lambda impl: lambda x: kernels.max_pool2d(x, pool, strides, padding, impl),
         lambda x: lax_max_pool(x, pool, strides, padding),
         pool_impls(pool, strides), x,
     )
@@ -271,8 +271,8 @@ def test_pools_match_numpy(padding, pool, stride):
     xn = np.asarray(x, np.float64)
     fns = {}
     for impl in ("xla", "slices", "reshape", "auto"):
-        fns["max", impl] = lambda x, impl=impl: ops.max_pool2d(x, pool, stride, padding, impl)
-        fns["avg", impl] = lambda x, impl=impl: ops.avg_pool2d(x, pool, stride, padding, impl)
+        fns["max", impl] = lambda x, impl=impl: kernels.max_pool2d(x, pool, stride, padding, impl)
+        fns["avg", impl] = lambda x, impl=impl: kernels.avg_pool2d(x, pool, stride, padding, impl)
     got = jax.jit(lambda x: {k: f(x) for k, f in fns.items()})(x)
     for (kind, _), y in got.items():
         close(y, numpy_pool(xn, pool, stride, padding, np.max if kind == "max" else np.mean))
@@ -290,30 +290,30 @@ def test_auto_pool_is_a_static_choice_by_backend_op_and_shape():
 
 def test_auto_pools_give_the_same_result():
     x = rand(2, 9, 7, 3)
-    for fn in (ops.max_pool2d, ops.avg_pool2d):
+    for fn in (kernels.max_pool2d, kernels.avg_pool2d):
         close(fn(x, 3, 2, "same"), fn(x, 3, 2, "same", impl="xla"))
         close(fn(x, 2, None, "same"), fn(x, 2, None, "same", impl="xla"))
 
 
 def test_avg_pool2d_same_divides_by_real_cells():
-    y = ops.avg_pool2d(jnp.ones((1, 5, 5, 1)), 2, padding="same")
+    y = kernels.avg_pool2d(jnp.ones((1, 5, 5, 1)), 2, padding="same")
     close(y, np.ones((1, 3, 3, 1)))
 
 
 def test_max_pool2d_same_padding_never_wins():
-    y = ops.max_pool2d(-jnp.ones((1, 3, 3, 1)), 2, padding="same")
+    y = kernels.max_pool2d(-jnp.ones((1, 3, 3, 1)), 2, padding="same")
     close(y, -np.ones((1, 2, 2, 1)))
 
 
 def test_global_pools():
     x = rand(2, 4, 5, 3, seed=8)
-    close(ops.global_avg_pool2d(x), np.asarray(x).mean(axis=(1, 2)))
-    close(ops.global_max_pool2d(x), np.asarray(x).max(axis=(1, 2)))
-    assert ops.global_avg_pool2d(x, keepdims=True).shape == (2, 1, 1, 3)
-    assert ops.global_max_pool2d(x, keepdims=True).shape == (2, 1, 1, 3)
+    close(kernels.global_avg_pool2d(x), np.asarray(x).mean(axis=(1, 2)))
+    close(kernels.global_max_pool2d(x), np.asarray(x).max(axis=(1, 2)))
+    assert kernels.global_avg_pool2d(x, keepdims=True).shape == (2, 1, 1, 3)
+    assert kernels.global_max_pool2d(x, keepdims=True).shape == (2, 1, 1, 3)
 
 
-@pytest.mark.parametrize("fn", [ops.max_pool2d, ops.avg_pool2d])
+@pytest.mark.parametrize("fn", [kernels.max_pool2d, kernels.avg_pool2d])
 @pytest.mark.parametrize(
     "kwargs,message",
     [
@@ -330,7 +330,7 @@ def test_pools_reject_bad_arguments(fn, kwargs, message):
 
 
 @pytest.mark.parametrize(
-    "fn", [ops.max_pool2d, ops.avg_pool2d, ops.global_avg_pool2d, ops.global_max_pool2d]
+    "fn", [kernels.max_pool2d, kernels.avg_pool2d, kernels.global_avg_pool2d, kernels.global_max_pool2d]
 )
 def test_pools_reject_bad_rank(fn):
     with pytest.raises(ValueError, match="rank 4"):

@@ -31,7 +31,7 @@ from jax import lax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasish.ops.conv import normalize_padding, normalize_tuple, same_padding, tap_slices, untap
+from kerasish.kernels.conv import normalize_padding, normalize_tuple, same_padding, tap_slices, untap
 
 __all__ = [
     "max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d", "resolve_pool_impl",

@@ -1,0 +1,3 @@
+"""keras.ops core group (filled in by issue 9)."""
+
+__all__: list[str] = []

@@ -1,0 +1,128 @@
+"""The shared check of every `keras.ops` table: kerasish's op against Keras 3's own (JAX backend).
+
+A table row is `Case(name, args, kwargs, grad=...)`: the op `name` is looked up in `kerasish.ops`
+and in `keras.ops`, called on the same inputs, and the results compared in value (float32 to 1e-6
+relative, lower precisions looser) and in dtype. With `grad=True` (the default for float inputs) the
+gradient of `sum(op(...))` with respect to every float array argument is compared too.
+
+`run_case(case)` is what each table's parametrized test calls; `ids(cases)` names the rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import keras as keras_ref
+import kerasish
+
+TOLERANCE = {"float64": 1e-12, "float32": 1e-6, "float16": 2e-3, "bfloat16": 2e-2}
+
+
+@dataclasses.dataclass
+class Case:
+    """One row of an op table: `op(*args, **kwargs)` in both libraries."""
+    name: str
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    grad: bool | None = None          # None: compare gradients when some argument is a float array
+    rtol: float | None = None         # None: from the result dtype (TOLERANCE)
+    atol: float = 1e-6
+    label: str = ""                   # tells rows of one op apart in test ids
+    compare: Callable | None = None   # custom comparison(ours, ref) for ops with free choices (eigh signs)
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-{self.label}" if self.label else self.name
+
+
+def ids(cases: list[Case]) -> list[str]:
+    return [c.id for c in cases]
+
+
+def rand(*shape, dtype="float32", seed=0, low=-2.0, high=2.0) -> np.ndarray:
+    """Reproducible test data: uniform floats, or ints in [low, high), or random bools."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.random(shape) > 0.5
+    if np.issubdtype(np.dtype(dtype) if dtype != "bfloat16" else np.float32, np.integer):
+        return rng.integers(int(low), int(high), size=shape).astype(dtype)
+    values = rng.uniform(low, high, size=shape).astype("float32")
+    return np.asarray(jnp.asarray(values, dtype)) if dtype in ("bfloat16", "float16") else values.astype(dtype)
+
+
+def _float_positions(args) -> list[int]:
+    return [i for i, a in enumerate(args)
+            if isinstance(a, (np.ndarray, jax.Array)) and jnp.issubdtype(jnp.asarray(a).dtype, jnp.floating)]
+
+
+def _as_tree(out) -> list:
+    return [np.asarray(leaf) for leaf in jax.tree.leaves(out)]
+
+
+def _dtypes(out) -> list[str]:
+    return [str(jnp.asarray(leaf).dtype) for leaf in jax.tree.leaves(out)]
+
+
+def _assert_close(ours, ref, rtol, atol, what):
+    ours_l, ref_l = _as_tree(ours), _as_tree(ref)
+    assert len(ours_l) == len(ref_l), f"{what}: {len(ours_l)} outputs, Keras gives {len(ref_l)}"
+    for a, b in zip(ours_l, ref_l):
+        assert a.shape == b.shape, f"{what}: shape {a.shape}, Keras gives {b.shape}"
+        if a.dtype == bool or b.dtype == bool or np.issubdtype(b.dtype, np.integer):
+            np.testing.assert_array_equal(a, b, err_msg=what)
+        else:
+            np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol,
+                                       err_msg=what, equal_nan=True)
+
+
+def run_case(case: Case) -> None:
+    """Compares kerasish.ops.<name> with keras.ops.<name>: values, dtypes, and gradients."""
+    ours_fn = getattr(kerasish.ops, case.name)
+    ref_fn = getattr(keras_ref.ops, case.name)
+    ours = ours_fn(*case.args, **case.kwargs)
+    ref = ref_fn(*case.args, **case.kwargs)
+    assert _dtypes(ours) == _dtypes(ref), f"{case.id}: dtypes {_dtypes(ours)}, Keras gives {_dtypes(ref)}"
+    for leaf in jax.tree.leaves(ours):
+        assert isinstance(leaf, jax.Array), f"{case.id}: returned {type(leaf).__name__}, not a jax.Array"
+    rtol = case.rtol if case.rtol is not None else max(
+        [TOLERANCE.get(d, 1e-6) for d in _dtypes(ref)] or [1e-6])
+    if case.compare is not None:
+        case.compare(ours, ref)
+    else:
+        _assert_close(ours, ref, rtol, case.atol, case.id)
+    positions = _float_positions(case.args)
+    if case.grad is False or not positions or (case.grad is None and not any(
+            jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.floating) for leaf in jax.tree.leaves(ref))):
+        return
+    for fn, store in ((ours_fn, "ours"), (ref_fn, "ref")):
+        def total(*floats, fn=fn):
+            args = list(case.args)
+            for i, value in zip(positions, floats):
+                args[i] = value
+            out = fn(*args, **case.kwargs)
+            return sum(jnp.sum(jnp.asarray(leaf, jnp.float32)) for leaf in jax.tree.leaves(out)
+                       if jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.floating))
+        grads = jax.grad(total, argnums=tuple(range(len(positions))))(*[case.args[i] for i in positions])
+        if store == "ours":
+            ours_grads = grads
+        else:
+            ref_grads = grads
+    _assert_close(ours_grads, ref_grads, max(rtol, 1e-5), max(case.atol, 1e-5), f"{case.id} gradient")
+
+
+def under_jit(case: Case) -> Any:
+    """The op under `jax.jit` (array arguments traced, everything else static), for jit rows."""
+    fn = getattr(kerasish.ops, case.name)
+    positions = [i for i, a in enumerate(case.args) if isinstance(a, (np.ndarray, jax.Array))]
+
+    def traced(*arrays):
+        args = list(case.args)
+        for i, value in zip(positions, arrays):
+            args[i] = value
+        return fn(*args, **case.kwargs)
+    return jax.jit(traced)(*[case.args[i] for i in positions])
