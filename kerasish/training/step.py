@@ -102,8 +102,8 @@ def predict_step(spec: StepSpec, state: TrainState, x):
 # -- several steps per compiled call --------------------------------------------------------
 
 def gather(data, index):
-    """Rows `index` of every array in `data` (a tuple of device arrays)."""
-    return tuple(a[index] for a in data)
+    """Rows `index` of every array in `data` (a tuple of device arrays, or of pytrees of them)."""
+    return tuple(jax.tree.map(lambda a: a[index], part) for part in data)
 
 
 def run_steps(body: Callable, carry, data, indices, masks, *, use_scan: bool, skip_empty: bool):
