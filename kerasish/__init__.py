@@ -13,13 +13,10 @@ from kerasish.layers import Input, Layer
 from kerasish.models import Model, Sequential
 from kerasish.serialization import register_keras_serializable
 
-from kerasish.utils import compilation_cache as _compilation_cache
-
 config = backend  # keras.config.floatx(), keras.config.backend(), ... as in Keras 3
 
-# JAX's persistent compilation cache, on unless KERASISH_COMPILATION_CACHE=0: a second run of a
-# script loads its XLA programs (weight initializers included) instead of compiling them again.
-_compilation_cache.ensure_enabled()
+# Importing kerasish changes no JAX setting. JAX's persistent compilation cache is turned on when a
+# model is first compiled (see kerasish/utils/compilation_cache.py for the switches).
 
 __version__ = "0.1.0"
 
