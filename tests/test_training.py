@@ -103,19 +103,6 @@ def test_an_epoch_compiles_once_even_with_a_partial_last_batch():
     assert model._engine.trace_counts == {"train": 1, "eval": 1, "predict": 1}
 
 
-def test_no_device_to_host_transfer_per_step():
-    """Only the epoch-end metric read is allowed to come back from the device."""
-    import jax
-    x, y = _blobs(n=300)
-    for spe in (1, "auto"):
-        model = _classifier()
-        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], steps_per_execution=spe)
-        model.fit(x, y, epochs=1, batch_size=16, verbose=0)  # compile outside the guard
-        with jax.transfer_guard_device_to_host("disallow"):
-            history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, validation_split=0.2)
-        assert len(history.history["loss"]) == 2
-
-
 def test_padded_rows_do_not_count():
     """A 10-sample batch padded to 32 gives the same loss and update as the 10 samples alone."""
     x, y = _blobs(n=10)
