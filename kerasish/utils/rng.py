@@ -3,14 +3,20 @@
 `set_random_seed(seed)` (Keras's `keras.utils.set_random_seed`) fixes the seed from which every
 layer's initializer key, every dropout stream and every shuffle order are derived, in the order
 they are asked for. Nothing here draws from NumPy's or Python's global generators.
+
+It also holds the one global `keras.random.SeedGenerator` (used by `keras.random` functions called
+with `seed=None`); `set_random_seed` drops it, so the next unseeded draw starts a generator seeded
+from the new seed, as in Keras 3. The generator class lives in `kerasish.random`, which passes its
+constructor in, so this module imports nothing from the rest of kerasish.
 """
 
 import random as _py_random
+from typing import Any, Callable
 
 import jax
 import numpy as np
 
-_state = {"seed": None, "count": 0}
+_state: dict[str, Any] = {"seed": None, "count": 0, "global_generator": None}
 
 
 def set_random_seed(seed: int) -> None:
@@ -24,6 +30,7 @@ def set_random_seed(seed: int) -> None:
             f"Expected `seed` argument to be a non-negative integer. Received: seed={seed!r}")
     _state["seed"] = int(seed)
     _state["count"] = 0
+    _state["global_generator"] = None
     _py_random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
 
@@ -39,3 +46,10 @@ def next_seed() -> int:
 def next_key() -> jax.Array:
     """A fresh `jax.random.key` from `next_seed()`."""
     return jax.random.key(next_seed())
+
+
+def global_generator(create: Callable[[], Any]) -> Any:
+    """The global SeedGenerator, made by `create()` on first use and after each `set_random_seed`."""
+    if _state["global_generator"] is None:
+        _state["global_generator"] = create()
+    return _state["global_generator"]
