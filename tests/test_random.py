@@ -15,6 +15,7 @@ from flax import nnx
 
 import kerasish
 from kerasish import random as kr
+from kerasish.utils import rng
 
 keras = pytest.importorskip("keras")
 
@@ -132,6 +133,9 @@ def test_set_random_seed_resets_the_global_generator():
     assert not np.array_equal(first[0], first[1])
     kerasish.utils.set_random_seed(123)
     np.testing.assert_array_equal(np.stack(first), np.stack([kr.normal((3,)), kr.normal((3,))]))
+    before = kr.normal((3,))
+    rng.reset_global_generator()  # what clear_session should do, as Keras's does
+    assert not np.array_equal(kr.normal((3,)), before)
     kerasish.utils.set_random_seed(123)
     unseeded = kr.SeedGenerator()
     kerasish.utils.set_random_seed(123)

@@ -30,7 +30,7 @@ def set_random_seed(seed: int) -> None:
             f"Expected `seed` argument to be a non-negative integer. Received: seed={seed!r}")
     _state["seed"] = int(seed)
     _state["count"] = 0
-    _state["global_generator"] = None
+    reset_global_generator()
     _py_random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
 
@@ -53,3 +53,9 @@ def global_generator(create: Callable[[], Any]) -> Any:
     if _state["global_generator"] is None:
         _state["global_generator"] = create()
     return _state["global_generator"]
+
+
+def reset_global_generator() -> None:
+    """Drops the global SeedGenerator (Keras's `clear_session` does this); the next unseeded draw
+    makes a new one from the seed stream."""
+    _state["global_generator"] = None
