@@ -268,6 +268,11 @@ def ratios(summaries: dict[str, dict[str, dict]], records: dict | None = None) -
             ("mlp", "kerasish", "keras3", 1.25, "MLP: kerasish fit / Keras 3 fit"),
             ("mlp", "kerasish-spe32", "keras3-spe32", 1.25, "MLP: kerasish fit / Keras 3 fit, both steps_per_execution=32"),
             ("mlp", "kerasish-spe32", "flax-scan", None, "MLP: kerasish spe=32 / hand-written whole-epoch scan"),
+            ("mlp", "kerasish-perfit", "keras3-perfit", 1.1, "MLP, one fit per epoch: kerasish / Keras 3"),
+            ("mlp", "kerasish-perfit", "flax-step", 1.0, "MLP, one fit per epoch: kerasish / hand-written per-step jit loop"),
+            ("mlp", "kerasish-perfit", "kerasish", None, "MLP: kerasish one fit per epoch / one long fit"),
+            ("mlp", "kerasish-perfit", "baseline-perfit", None,
+             "MLP, one fit per epoch: kerasish / kerasish at $KERASISH_BASELINE (before / after a change)"),
             ("cnn", "kerasish", "torch", 1.0, "CNN: kerasish fit / PyTorch CPU eager"),
             ("cnn", "kerasish-spe32", "torch", 1.0, "CNN: kerasish fit spe=32 / PyTorch CPU eager"),
             ("cnn", "kerasish", "keras3", None, "CNN: kerasish fit / Keras 3 fit")):
@@ -382,8 +387,9 @@ def markdown(result: dict) -> str:
     lines += ["## Targets (ratios from this one run)", "",
               "Throughput ratios compare medians of clean epochs when both systems have some, else the medians "
               "of all epochs of both (\"clean: no\": both measured while others used the CPU shown).", "",
-              "Per round: the same ratio within each round (the two epochs minutes apart), smallest to largest; "
-              "its spread shows how far one ratio can be trusted on this machine.", "",
+              "Per round: the same ratio within each round (the two epochs minutes apart), their median, then "
+              "each from smallest to largest; the spread shows how far one ratio can be trusted on this machine, "
+              "and on a busy machine the median of the paired ratios is the steadier estimate.", "",
               "| comparison | ratio | values | per round | target | met | clean | others (cores) |",
               "|---|---:|---:|---:|---:|:---:|:---:|---:|"]
     for r in result["ratios"]:
@@ -393,7 +399,9 @@ def markdown(result: dict) -> str:
         spec = ",.0f" if r["higher_is_better"] else ".2f"
         values = " / ".join(_fmt(v, spec) for v in r.get("values", []))
         others = " / ".join(_fmt(o, ".2f") for o in r.get("others", [])) or "—"
-        rounds = ", ".join(f"{x:.2f}" for x in sorted(r.get("per_round", []))) or "—"
+        per_round = sorted(r.get("per_round", []))
+        rounds = (f"median {statistics.median(per_round):.2f}: " + ", ".join(f"{x:.2f}" for x in per_round)
+                  if per_round else "—")
         lines.append(f"| {r['what']} | {r['ratio']:.2f}x | {values} | {rounds} | {target} | {met} | "
                      f"{'yes' if r['clean'] else 'no'} | {others} |")
     lines += ["", "## Systems", ""] + [f"- `{name}`: {text}" for name, text in DESCRIPTIONS.items()]
@@ -424,7 +432,8 @@ def parse_args(argv=None):
     parser.add_argument("--mlp-samples", type=int, help="MLP training samples (default all 60,000; quick 10,240)")
     parser.add_argument("--cnn-samples", type=int, help="CNN training samples (default 8,192 = 64 batches; "
                         "quick 1,024)")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, from {', '.join(SYSTEMS)}")
+    parser.add_argument("--systems", default=",".join(s for s in SYSTEMS if not s.endswith("-perfit")),
+                        help=f"comma-separated, from {', '.join(SYSTEMS)} (default: all but the -perfit ones)")
     parser.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threshold", type=float, default=0.10, help="cores others may use before an epoch "

@@ -19,6 +19,7 @@ Loss: sparse categorical cross-entropy; the Keras-API systems also track accurac
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -76,7 +77,9 @@ class KerasAPISystem(System):
 
     Epoch 0 is one `fit(epochs=1)` with a callback that waits for the first batch; the timed
     epochs are one `fit(epochs=E)` whose callback blocks in `on_epoch_begin` until the parent says
-    go, so the fit loop itself (shuffling, chunking, callbacks) runs as users run it.
+    go, so the fit loop itself (shuffling, chunking, callbacks) runs as users run it. With
+    `per_fit`, each timed epoch is instead its own `fit(epochs=1)` call, as scripts that call `fit`
+    in a loop do: what one `fit` call costs beyond its epoch counts too.
     """
 
     def setup(self) -> None:
@@ -85,6 +88,11 @@ class KerasAPISystem(System):
             os.environ["KERAS_BACKEND"] = "jax"
             import keras
         else:
+            if self.options.get("root_env"):  # another checkout's kerasish, for before / after rows
+                root = os.environ.get(self.options["root_env"])
+                if not root:
+                    raise RuntimeError(f"system needs ${self.options['root_env']}: the checkout to import kerasish from")
+                sys.path.insert(0, root)
             import kerasish as keras
         self.keras = keras
         keras.utils.set_random_seed(self.seed)
@@ -124,7 +132,14 @@ class KerasAPISystem(System):
         x, y = self.data["x_train"], self.data["y_train"]
         fit = dict(batch_size=self.batch_size, verbose=0, shuffle=True)
         self.model.fit(x, y, epochs=1, callbacks=self._callbacks(hooks, 0, True), **fit)
-        if epochs > 1:
+        if epochs > 1 and self.options.get("per_fit"):
+            # each timed epoch is its own fit(epochs=1) call, timed from before the call to its return
+            for epoch in range(1, epochs):
+                hooks.begin(epoch)
+                history = self.model.fit(x, y, epochs=1, **fit)
+                _block(history.history)
+                hooks.end(epoch, self.samples_per_epoch)
+        elif epochs > 1:
             self.model.fit(x, y, epochs=epochs - 1, callbacks=self._callbacks(hooks, 1, False), **fit)
 
     def predict(self, x):
@@ -321,6 +336,9 @@ SYSTEMS = {
     "kerasish-spe32": (KerasAPISystem, {"library": "kerasish", "steps_per_execution": 32}),
     "keras3": (KerasAPISystem, {"library": "keras"}),
     "keras3-spe32": (KerasAPISystem, {"library": "keras", "steps_per_execution": 32}),
+    "kerasish-perfit": (KerasAPISystem, {"library": "kerasish", "per_fit": True}),
+    "keras3-perfit": (KerasAPISystem, {"library": "keras", "per_fit": True}),
+    "baseline-perfit": (KerasAPISystem, {"library": "kerasish", "per_fit": True, "root_env": "KERASISH_BASELINE"}),
     "flax-step": (FlaxSystem, {"loop": "step"}),
     "flax-scan": (FlaxSystem, {"loop": "scan"}),
     "torch": (TorchSystem, {}),
@@ -331,6 +349,9 @@ DESCRIPTIONS = {
     "kerasish-spe32": "kerasish `fit`, steps_per_execution=32",
     "keras3": "Keras 3 (JAX backend) `fit`, default settings",
     "keras3-spe32": "Keras 3 (JAX backend) `fit`, steps_per_execution=32",
+    "kerasish-perfit": "kerasish, every timed epoch its own `fit(epochs=1)` call (timed from call to return)",
+    "keras3-perfit": "Keras 3 (JAX backend), every timed epoch its own `fit(epochs=1)` call",
+    "baseline-perfit": "as kerasish-perfit, importing kerasish from the checkout in $KERASISH_BASELINE",
     "flax-step": "flax.linen + optax, one `jax.jit` step per batch, NumPy batches from the host",
     "flax-scan": "flax.linen + optax, whole epoch in one jitted `lax.scan`, data on device",
     "torch": "PyTorch eager, CPU, torch.set_num_threads(2)",

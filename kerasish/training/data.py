@@ -1,9 +1,13 @@
-"""Turning what users pass to fit/evaluate/predict into fixed-shape device batches.
+"""What users pass to fit / evaluate, turned into arrays, index plans and batches.
 
-Owns: validation of x / y / sample_weight (Keras's errors), validation_split, class weights,
-per-epoch shuffling (NumPy generator seeded from the run's seed and the epoch number), padding of
-the last batch with a 0/1 mask, and streaming of Python iterables with a prefetch of one batch.
-Must not: compile anything or know about models; it hands index chunks or batches to the loop.
+Owns: validation of x / y / sample_weight, each an array or a tuple / list / dict of arrays, with
+Keras's rules and errors (cardinality over every leaf; one sample_weight per output, or one
+per-sample array shared by all outputs; class_weight for a single output only); validation_split;
+class weights; per-epoch index plans (a permutation seeded by the run's seed and the epoch, the
+last batch padded *in the plan*: padded slots point at row 0 and have mask 0, so the data are never
+copied to pad them); gathering rows of host arrays into fresh 64-byte-aligned buffers, which JAX's
+CPU client adopts without a copy; and batches from Python iterables.
+Must not: compile anything, know about models, or decide where the data live (`training.source`).
 """
 
 from __future__ import annotations
@@ -16,16 +20,20 @@ from typing import Any, Iterator
 import jax
 import numpy as np
 
-#: arrays up to this size are put on the device once per `fit`; bigger ones are streamed
+#: on an accelerator, host arrays up to this size are copied to the device for a `fit`; bigger ones
+#: are gathered on the host chunk by chunk (on a CPU backend, host arrays are always gathered in place)
 DEVICE_RESIDENT_BYTES = 2 << 30
 
+#: byte alignment at which JAX's CPU client uses a NumPy buffer as it is instead of copying it
+ALIGN = 64
 
-def to_numpy(value: Any, name: str) -> np.ndarray:
+
+# -- x / y / sample_weight: arrays or pytrees of arrays --------------------------------------
+
+def to_numpy(value: Any, name: str) -> np.ndarray | None:
+    """One array (NumPy, a nested list of numbers, anything with `__array__`) as a NumPy array."""
     if value is None:
         return None
-    if isinstance(value, (list, tuple)) and value and not np.isscalar(value[0]) and not hasattr(value[0], "shape"):
-        raise TypeError(f"kerasish Sequential models take a single array for `{name}`. "
-                        f"Received a {type(value).__name__} of {len(value)} items.")
     try:
         array = np.asarray(value)
     except Exception as error:  # numpy's own error is the useful part of the message
@@ -38,73 +46,157 @@ def to_numpy(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def check_cardinality(**arrays: np.ndarray | None) -> int:
-    sizes = {name: len(a) for name, a in arrays.items() if a is not None}
-    if len(set(sizes.values())) > 1:
-        detail = "\n".join(f"'{name}' sizes: {n}" for name, n in sizes.items())
+def to_arrays(value: Any, name: str) -> Any:
+    """`value` as a pytree of arrays: dicts, lists and tuples of arrays keep their structure (several
+    inputs or outputs, as Keras takes them); a list of plain numbers is one array. `jax.Array`
+    leaves stay where they are; every other leaf becomes a NumPy array without a copy where it
+    already is one."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError(f"`{name}` is an empty dict. Expected arrays keyed by input or output name.")
+        return {key: to_arrays(item, f"{name}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and _holds_arrays(value):
+        items = [to_arrays(item, f"{name}[{i}]") for i, item in enumerate(value)]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, jax.Array):
+        if value.ndim == 0:
+            raise ValueError(f"`{name}` must have a batch dimension. Received a scalar: {name}={value!r}")
+        return value
+    return to_numpy(value, name)
+
+
+def _holds_arrays(items) -> bool:
+    """Whether a list/tuple is a structure of arrays rather than one array written as Python lists."""
+    return any(isinstance(v, dict) or getattr(v, "ndim", 0) >= 1
+               or (isinstance(v, (list, tuple)) and _holds_arrays(v)) for v in items)
+
+
+def _nested(tree: Any) -> bool:
+    return isinstance(tree, (list, tuple, dict))
+
+
+def check_cardinality(**parts: Any) -> int:
+    """The number of samples, the same in every leaf of every part (Keras's error otherwise)."""
+    sizes = {name: [int(leaf.shape[0]) for leaf in jax.tree.leaves(part)]
+             for name, part in parts.items() if part is not None}
+    distinct = {n for leaf_sizes in sizes.values() for n in leaf_sizes}
+    if len(distinct) > 1:
+        detail = "".join(f"'{name}' sizes: {', '.join(map(str, n))}\n" for name, n in sizes.items())
         raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number "
-                         f"of samples.{detail}\n")
-    return next(iter(sizes.values()))
+                         f"of samples.{detail}")
+    if not distinct:
+        raise ValueError(f"Expected arrays in `x`. Received no arrays: {parts.get('x')!r}")
+    return distinct.pop()
 
 
-def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
+def class_weights_to_sample_weights(y: Any, class_weight: dict) -> np.ndarray:
+    """Per-sample weights looked up from each sample's class (argmax of one-hot `y`, else its label)."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict mapping class index to weight. "
                         f"Received: class_weight={class_weight!r}")
+    y = np.asarray(y)
     labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-    labels = np.rint(labels).astype(np.int64)
-    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    classes, inverse = np.unique(np.rint(labels).astype(np.int64), return_inverse=True)
+    known = {int(k): float(v) for k, v in class_weight.items()}
+    missing = [int(c) for c in classes if int(c) not in known]
     if missing:
         raise ValueError(f"`class_weight` must contain all classes in the data. The classes "
                          f"{missing} exist in the data but not in `class_weight`.")
-    lookup = {int(k): float(v) for k, v in class_weight.items()}
-    return np.array([lookup[int(c)] for c in labels], np.float32)
+    return np.array([known[int(c)] for c in classes], np.float32)[inverse.reshape(-1)]
+
+
+def sample_weights(y: Any, sample_weight: Any, class_weight: dict | None) -> Any:
+    """Keras's rules for weights: None (every sample weighs 1), one float32 [n] array for a single
+    output, or one per output (y's structure) when `y` is a structure."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+    if class_weight is not None:
+        if y is None:
+            raise ValueError("`class_weight` needs targets `y`.")
+        if _nested(y):
+            raise ValueError("`class_weight` is only supported for Models with a single output.")
+        return class_weights_to_sample_weights(y, class_weight)
+    if sample_weight is None:
+        return None
+    if _nested(y):
+        if _nested(sample_weight):
+            if _skeleton(sample_weight) != _skeleton(y):
+                raise ValueError("You should provide one `sample_weight` array per output in `y`. The two "
+                                 f"structures did not match:\n- y: {y}\n- sample_weight: {sample_weight}\n")
+        else:
+            shape = sample_weight.shape
+            if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+                raise ValueError("For a model with multiple outputs, when providing a single `sample_weight` "
+                                 "array, it should only have one scalar score per sample (i.e. shape "
+                                 "`(num_samples,)`). If you want to use non-scalar sample weights, pass a "
+                                 "`sample_weight` argument with one array per model output.")
+            single = sample_weight
+            sample_weight = jax.tree.map(lambda _: single, y)
+    return jax.tree.map(_per_sample, sample_weight)
+
+
+def _per_sample(weights) -> np.ndarray:
+    """float32 [n]: weights of shape [n, ...] are averaged over their trailing axes."""
+    weights = np.asarray(weights, np.float32)
+    return weights if weights.ndim == 1 else weights.reshape(len(weights), -1).mean(axis=1)
+
+
+def _skeleton(tree: Any) -> Any:
+    """The structure of a pytree with lists and tuples alike (Keras compares them so)."""
+    if isinstance(tree, dict):
+        return {key: _skeleton(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return tuple(_skeleton(value) for value in tree)
+    return None
+
+
+def ones_like_weights(y: Any, shape: tuple[int, ...]) -> Any:
+    """Weights of 1 for batches of `shape`: one array, or one per output when `y` is a structure."""
+    ones = np.ones(shape, np.float32)
+    return jax.tree.map(lambda _: ones, y) if _nested(y) else ones
 
 
 class ArrayData:
-    """In-memory arrays (x, y, sample_weight), batched by index so they can live on the device."""
+    """In-memory arrays (x, y, sample_weight; each may be a pytree), batched by index."""
 
     def __init__(self, x, y=None, sample_weight=None, class_weight=None):
-        self.x = to_numpy(x, "x")
-        self.y = to_numpy(y, "y")
-        sample_weight = to_numpy(sample_weight, "sample_weight")
-        self.n = check_cardinality(x=self.x, y=self.y, sample_weight=sample_weight)
-        if sample_weight is not None and sample_weight.ndim > 1:
-            sample_weight = sample_weight.reshape(self.n, -1).mean(axis=1)
-        if class_weight is not None:
-            if self.y is None:
-                raise ValueError("`class_weight` needs targets `y`.")
-            cw = class_weights_to_sample_weights(self.y, class_weight)
-            sample_weight = cw if sample_weight is None else sample_weight * cw
-        self.sample_weight = (np.ones(self.n, np.float32) if sample_weight is None
-                              else sample_weight.astype(np.float32))
+        self.x = to_arrays(x, "x")
+        self.y = to_arrays(y, "y")
+        weights = to_arrays(sample_weight, "sample_weight")
+        self.n = check_cardinality(x=self.x, y=self.y, sample_weight=weights)
+        #: None when every sample weighs 1 (no array is made for that)
+        self.sample_weight = sample_weights(self.y, weights, class_weight)
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return (self.x, self.y, self.sample_weight) if self.y is not None else (self.x,)
+    def arrays(self) -> tuple[Any, Any, Any]:
+        """(x, y, sample_weight) as pytrees; y and sample_weight may be None."""
+        return self.x, self.y, self.sample_weight
 
     def split(self, validation_split: float) -> tuple["ArrayData", "ArrayData"]:
         """Keras's validation_split: the last fraction of the samples, taken before shuffling."""
         if not 0 < validation_split < 1:
             raise ValueError(f"`validation_split` must be between 0 and 1. Received: {validation_split}")
-        cut = int(self.n * (1.0 - validation_split))
+        cut = int(math.floor(self.n * (1.0 - validation_split)))
         if cut == 0 or cut == self.n:
-            raise ValueError(f"validation_split={validation_split} leaves an empty training or validation "
-                             f"set for {self.n} samples.")
+            raise ValueError(f"Training data contains {self.n} samples, which is not sufficient to split it "
+                             "into a validation and training set as specified by "
+                             f"`validation_split={validation_split}`. Either provide more data, or a different "
+                             "value for the `validation_split` argument.")
         return self._subset(slice(0, cut)), self._subset(slice(cut, None))
 
-    def _subset(self, index) -> "ArrayData":
+    def _subset(self, rows: slice) -> "ArrayData":
         out = object.__new__(ArrayData)
-        out.x, out.y, out.sample_weight = self.x[index], None if self.y is None else self.y[index], \
-            self.sample_weight[index]
-        out.n = len(out.x)
+        out.x, out.y, out.sample_weight = jax.tree.map(lambda a: a[rows], self.arrays())
+        out.n = len(range(self.n)[rows])
         return out
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.arrays())
+        return sum(leaf.nbytes for leaf in jax.tree.leaves(self.arrays()))
 
     def epoch_plan(self, batch_size: int, shuffle: bool, seed: int, epoch: int):
-        """Row indices [steps, batch] and 0/1 masks for one epoch; the last batch is padded."""
+        """Row indices [steps, batch] and 0/1 masks for one epoch; the last batch is padded in the plan."""
         order = np.arange(self.n)
         if shuffle:
             order = np.random.default_rng([seed, epoch]).permutation(self.n)
@@ -116,30 +208,60 @@ class ArrayData:
         return padded.reshape(steps, batch_size), mask.reshape(steps, batch_size)
 
 
-def pad_rows(a: np.ndarray | None, rows: int) -> np.ndarray | None:
-    """`a` with zero rows appended along axis 0 up to `rows` (padding that a mask leaves out)."""
-    if a is None or len(a) >= rows:
-        return a
-    return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
+# -- host gathers and padding --------------------------------------------------------------------
+
+def aligned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised array whose data start on an `ALIGN`-byte boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGN, np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
-def unpack_batch(batch: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(x,), (x, y) or (x, y, sample_weight) from what an iterable yields."""
-    if isinstance(batch, dict):
-        raise TypeError("kerasish Sequential models expect batches of (x, y) or (x, y, sample_weight), "
-                        f"not dicts. Received keys {sorted(batch)}.")
-    if not isinstance(batch, (tuple, list)):
-        return to_numpy(batch, "x"), None, None
+def take_rows(tree: Any, index: np.ndarray) -> Any:
+    """Rows `index` (an int array of any shape) of every host array in `tree`, each gathered into a
+    fresh aligned buffer of shape [*index.shape, *row] that `jax.device_put` adopts without a copy
+    (dtypes JAX narrows, like float64, are converted by JAX anyway)."""
+    def take(a):
+        if a.dtype != jax.dtypes.canonicalize_dtype(a.dtype):
+            return np.take(a, index, axis=0, mode="clip")
+        return np.take(a, index, axis=0, out=aligned_empty((*index.shape, *a.shape[1:]), a.dtype), mode="clip")
+    return jax.tree.map(take, tree)
+
+
+def pad_rows(a: Any, rows: int) -> Any:
+    """`a` (an array or a pytree of arrays) with zero rows appended along axis 0 up to `rows`
+    (padding that a mask leaves out)."""
+    def pad(leaf):
+        if len(leaf) >= rows:
+            return leaf
+        return np.concatenate([leaf, np.zeros((rows - len(leaf), *leaf.shape[1:]), leaf.dtype)])
+    return None if a is None else jax.tree.map(pad, a)
+
+
+# -- Python iterables of batches -----------------------------------------------------------------
+
+def unpack_batch(batch: Any) -> tuple[Any, Any, Any]:
+    """(x, y, sample_weight) from what an iterable yields, by Keras's rules: a tuple or list is
+    (x,), (x, y) or (x, y, sample_weight); anything else (an array, a dict of inputs) is x."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return to_arrays(batch, "x"), None, None
     if not 1 <= len(batch) <= 3:
-        raise ValueError(f"Data yielded by an iterable must be (x,), (x, y) or (x, y, sample_weight). "
-                         f"Received a {type(batch).__name__} of length {len(batch)}.")
+        raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                         f"found a {type(batch).__name__} of length {len(batch)}.")
     x, y, sw = (*batch, None, None)[:3]
-    return to_numpy(x, "x"), to_numpy(y, "y"), to_numpy(sw, "sample_weight")
+    return to_arrays(x, "x"), to_arrays(y, "y"), to_arrays(sw, "sample_weight")
 
 
 def is_iterable_data(x: Any) -> bool:
-    """Generators, iterators, Sequence-like data sets, and lists of (x, y) batch tuples."""
-    if isinstance(x, list) and x and all(isinstance(b, tuple) and b and hasattr(b[0], "shape") for b in x):
+    """Generators, iterators, Sequence-like data sets, and lists of (x, y) batch tuples (x an array
+    or a dict of arrays)."""
+    def batch_x(v):
+        return hasattr(v, "shape") or (isinstance(v, dict) and bool(v) and all(hasattr(a, "shape") for a in v.values()))
+    if isinstance(x, list) and x and all(isinstance(b, tuple) and 1 <= len(b) <= 3 and batch_x(b[0]) for b in x):
         return True
     return (isinstance(x, (collections.abc.Iterator, collections.abc.Iterable))
             and not isinstance(x, (np.ndarray, list, tuple, str, bytes, dict)) and not hasattr(x, "__array__"))
@@ -164,7 +286,7 @@ class IterableData:
             return (self.source[i] for i in range(len(self.source)))
         return iter(self.source)
 
-    def peek(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def peek(self) -> tuple[Any, Any]:
         """The first batch's (x, y) (kept, and yielded first by the next epoch)."""
         if not self._peeked:
             if self._iterator is None:
@@ -188,28 +310,27 @@ class IterableData:
             self.source.on_epoch_end()  # a keras.utils.PyDataset-style source reshuffles here
 
     def pad(self, x, y, sw):
-        n = len(x)
-        check_cardinality(x=x, y=y, sample_weight=sw)
+        """(x, y, weights, mask, n): every leaf padded to the batch size, mask 0 on the padding."""
+        n = check_cardinality(x=x, y=y, sample_weight=sw)
         if self.batch_size is None:
             self.batch_size = n
         size = max(self.batch_size, n)
         mask = np.zeros(size, np.float32)
         mask[:n] = 1.0
-        sw = np.ones(n, np.float32) if sw is None else sw.reshape(n, -1).mean(axis=1).astype(np.float32)
-
-        return pad_rows(x, size), pad_rows(y, size), pad_rows(sw, size), mask, n
+        weights = sample_weights(y, sw, None)
+        if weights is None:
+            weights = ones_like_weights(y, (n,))
+        return pad_rows(x, size), pad_rows(y, size), pad_rows(weights, size), mask, n
 
 
 def prefetch(batches: Iterator[tuple], depth: int = 1) -> Iterator[tuple]:
-    """Puts the next `depth` items on the device while the current one is being used.
+    """Sends the next `depth` items to the device while the current one is being used.
 
-    Items are tuples whose last element is passed through; NumPy arrays in the others (also inside
-    one nested tuple) are sent with `jax.device_put`, which returns at once.
+    Items are tuples whose last element is passed through; the NumPy leaves of the others (pytrees)
+    go through `jax.device_put`, which returns at once (and on a CPU adopts an aligned buffer).
     """
     def send(value):
-        if isinstance(value, tuple):
-            return tuple(send(v) for v in value)
-        return jax.device_put(value) if isinstance(value, np.ndarray) else value
+        return jax.tree.map(lambda a: jax.device_put(a) if isinstance(a, np.ndarray) else a, value)
 
     queue: collections.deque = collections.deque()
     for batch in batches:
