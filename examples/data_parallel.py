@@ -14,13 +14,13 @@ import argparse
 import os
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--epochs", type=int, default=None, help="default: 3; 1 with --smoke")
 parser.add_argument("--batch-size", type=int, default=256)
 parser.add_argument("--cpu-devices", type=int, default=8, help="XLA CPU devices when there is no GPU/TPU")
 parser.add_argument("--coordinator", default=None, help="HOST:PORT of process 0 for multi-host runs")
 parser.add_argument("--processes", type=int, default=None)
 parser.add_argument("--process-id", type=int, default=None)
-parser.add_argument("--smoke", action="store_true", help="a few hundred samples, one epoch")
+parser.add_argument("--smoke", action="store_true", help="a few hundred samples, one epoch unless --epochs")
 parser.add_argument("--out", default=None, help="unused; accepted like the other examples")
 args = parser.parse_args()
 if args.cpu_devices > 1:
@@ -41,9 +41,9 @@ print(f"{jax.process_count()} process(es), {len(jax.devices())} {jax.default_bac
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
 x_train = x_train.reshape(-1, 784).astype("float32") / 255
 x_test = x_test.reshape(-1, 784).astype("float32") / 255
-epochs = args.epochs
+epochs = args.epochs if args.epochs is not None else 1 if args.smoke else 3  # an explicit --epochs wins
 if args.smoke:
-    x_train, y_train, x_test, y_test, epochs = x_train[:512], y_train[:512], x_test[:256], y_test[:256], 1
+    x_train, y_train, x_test, y_test = x_train[:512], y_train[:512], x_test[:256], y_test[:256]
 
 keras.utils.set_random_seed(0)
 model = keras.Sequential([keras.Input((784,)), layers.Dense(512, activation="relu"), layers.Dropout(0.2),

@@ -37,16 +37,19 @@ def build_model() -> keras.Sequential:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=None, help="default: 3; 1 with --smoke")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="512 training images, 1 epoch: a quick check")
+    parser.add_argument("--smoke", action="store_true",
+                        help="512 training images, 1 epoch unless --epochs: a quick check")
     parser.add_argument("--out", default=str(Path(__file__).parent / "output"), help="directory for the PNGs")
     args = parser.parse_args()
+    if args.epochs is None:  # an explicit --epochs wins, also with --smoke
+        args.epochs = 1 if args.smoke else 3
     keras.utils.set_random_seed(args.seed)
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     if args.smoke:
-        x_train, y_train, x_test, y_test, args.epochs = x_train[:512], y_train[:512], x_test[:256], y_test[:256], 1
+        x_train, y_train, x_test, y_test = x_train[:512], y_train[:512], x_test[:256], y_test[:256]
     x_train = np.expand_dims(x_train.astype("float32") / 255, -1)
     x_test = np.expand_dims(x_test.astype("float32") / 255, -1)
 

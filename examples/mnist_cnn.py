@@ -56,17 +56,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["mnist", "fashion_mnist"], default="mnist")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="default: 5 on a full data set (60k images), 15 on the bundled 5k MNIST sample")
+                        help="default: 5 on a full data set (60k images), 15 on the bundled 5k MNIST sample, "
+                             "1 with --smoke")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--smoke", action="store_true", help="512 training images, 1 epoch: a quick check")
+    parser.add_argument("--smoke", action="store_true",
+                        help="512 training images, 1 epoch unless --epochs: a quick check")
     parser.add_argument("--out", default=str(Path(__file__).parent / "output"), help="directory for the PNG")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load(args.dataset, args.smoke)
     full = len(x_train) >= FULL_SIZE
-    epochs = args.epochs or (1 if args.smoke else 5 if full else 15)
+    epochs = args.epochs if args.epochs is not None else 1 if args.smoke else 5 if full else 15
     note = ("a smoke-test subset" if args.smoke else "the full data set" if full else
             "NOT the full data set: put mnist.npz (or the 4 IDX files) in ~/.keras/datasets, "
             "or run with KERASISH_DOWNLOAD=1 on a machine with internet access")

@@ -38,15 +38,18 @@ OPTIMIZERS = {  # Keras's usual learning rates for each
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=None, help="default: 15; 1 with --smoke")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="500 training images, 1 epoch each: a quick check")
+    parser.add_argument("--smoke", action="store_true",
+                        help="500 training images, 1 epoch each unless --epochs: a quick check")
     parser.add_argument("--out", default=str(Path(__file__).parent / "output"), help="directory for the PNG")
     args = parser.parse_args()
+    if args.epochs is None:  # an explicit --epochs wins, also with --smoke
+        args.epochs = 1 if args.smoke else 15
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     if args.smoke:
-        x_train, y_train, x_test, y_test, args.epochs = x_train[:500], y_train[:500], x_test[:200], y_test[:200], 1
+        x_train, y_train, x_test, y_test = x_train[:500], y_train[:500], x_test[:200], y_test[:200]
     x_train = x_train.reshape(-1, 784).astype("float32") / 255
     x_test = x_test.reshape(-1, 784).astype("float32") / 255
     y_train = keras.utils.to_categorical(y_train, 10)

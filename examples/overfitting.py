@@ -38,14 +38,17 @@ def build_model(l2: float = 0.0, dropout: float = 0.0) -> keras.Sequential:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--train-size", type=int, default=1000, help="training images (small, to overfit)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 50; 1 with --smoke")
+    parser.add_argument("--train-size", type=int, default=None,
+                        help="training images (small, to overfit); default: 1000; 300 with --smoke")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="300 training images, 1 epoch each: a quick check")
+    parser.add_argument("--smoke", action="store_true",
+                        help="300 training images, 1 epoch each unless --epochs: a quick check")
     parser.add_argument("--out", default=str(Path(__file__).parent / "output"), help="directory for the PNG")
     args = parser.parse_args()
-    if args.smoke:
-        args.train_size, args.epochs = 300, 1
+    # explicit values win, also with --smoke
+    args.epochs = args.epochs if args.epochs is not None else 1 if args.smoke else 50
+    args.train_size = args.train_size if args.train_size is not None else 300 if args.smoke else 1000
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     x_train = x_train.reshape(-1, 784).astype("float32") / 255

@@ -76,3 +76,12 @@ def test_examples_read_as_keras_user_code():
         assert "import kerasish as keras" in source and "from kerasish import layers" in source
         assert '"--smoke"' in source and '"--epochs"' in source
         assert ('"--out"' in source) == (EXPECTED[name] is not None)
+
+
+@pytest.mark.slow
+def test_smoke_keeps_an_explicit_epochs(env, tmp_path):
+    """`--smoke` shrinks the data and makes the default one epoch, but an explicit `--epochs` wins."""
+    command = [sys.executable, str(EXAMPLES / "hello_world.py"), "--smoke", "--epochs", "2"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.findall(r"^Epoch (\d+)/(\d+)", result.stdout, re.MULTILINE) == [("1", "2"), ("2", "2")]
