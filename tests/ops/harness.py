@@ -126,3 +126,11 @@ def under_jit(case: Case) -> Any:
             args[i] = value
         return fn(*args, **case.kwargs)
     return jax.jit(traced)(*[case.args[i] for i in positions])
+
+
+def assert_jit_matches_eager(case: Case, rtol: float = 1e-6, atol: float = 1e-6) -> None:
+    """kerasish's op under `jax.jit` (see `under_jit`) gives what it gives eagerly."""
+    eager = getattr(kerasish.ops, case.name)(*case.args, **case.kwargs)
+    jitted = under_jit(case)
+    assert len(jax.tree.leaves(jitted)) == len(jax.tree.leaves(eager)), f"{case.id}: outputs differ under jit"
+    _assert_close(jitted, eager, rtol, atol, f"{case.id} under jit")
