@@ -85,8 +85,6 @@ def standardize_dtype(dtype: Any) -> str:
     if isinstance(dtype, (type, str)) and dtype in _PYTHON_TYPES:
         return _PYTHON_TYPES[dtype]
     name = getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or dtype
-    if not isinstance(name, str) and "jax.numpy" in str(dtype):
-        name = str(dtype).rsplit(".", 1)[-1]
     if name not in ALLOWED_DTYPES:
         raise ValueError(f"Invalid dtype. Expected one of {ALLOWED_DTYPES} (or a NumPy/JAX dtype or Python "
                          f"type naming one). Received: dtype={dtype!r}")

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 
 import keras as keras_ref
 import kerasish.ops
@@ -118,6 +119,15 @@ def test_factorizations_keep_their_named_results():
     assert kerasish.ops.eigh(SPD).eigenvalues.shape == (3,)
     assert kerasish.ops.svd(SVD_INPUT).S.shape == (2, 3)
     assert kerasish.ops.qr(rand(5, 3)).R.shape == (3, 3)
+
+
+def test_ops_read_variables_as_their_values():
+    variable = nnx.Param(jnp.asarray(SPD))
+    for name in ("inv", "det", "cholesky", "norm", "matrix_rank"):
+        np.testing.assert_allclose(getattr(kerasish.ops, name)(variable), getattr(keras_ref.ops, name)(SPD),
+                                   rtol=1e-6, err_msg=name)
+    np.testing.assert_allclose(kerasish.ops.solve(variable, nnx.Param(jnp.ones(3))),
+                               keras_ref.ops.solve(SPD, np.ones(3, "float32")), rtol=1e-6)
 
 
 def test_cholesky_of_an_indefinite_matrix_raises_eagerly_and_gives_nans_under_jit():

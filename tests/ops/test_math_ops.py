@@ -1,8 +1,10 @@
 """keras.ops math group against Keras 3's own (JAX backend): the op table, jit, errors."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 
 import keras as keras_ref
 import kerasish.ops
@@ -110,6 +112,23 @@ def test_op_under_jit_matches_eager(case):
 def test_istft_inverts_stft():
     spectrum = kerasish.ops.stft(SIGNAL, 8, 4, 8)   # the shapes of the stft row, so nothing recompiles
     np.testing.assert_allclose(kerasish.ops.istft(spectrum, 8, 4, 8, length=40), SIGNAL, atol=1e-5)
+
+
+def test_istft_gives_back_keras_documented_example():
+    # Keras's docstring promises the signal back; its JAX backend returns an empty array for
+    # fft_length=1 (it cuts [0:-0]). We return the documented result.
+    signal = np.array([0.0, 1.0, 2.0, 3.0, 4.0], "float32")
+    np.testing.assert_allclose(kerasish.ops.istft(kerasish.ops.stft(signal, 1, 1, 1), 1, 1, 1), signal)
+
+
+def test_ops_read_variables_as_their_values():
+    data, variable = rand(6, 3), nnx.Param(jnp.asarray(rand(6, 3)))
+    value = np.asarray(variable.get_value())
+    np.testing.assert_allclose(kerasish.ops.logsumexp(variable, axis=0), keras_ref.ops.logsumexp(value, axis=0))
+    np.testing.assert_allclose(kerasish.ops.segment_max(variable, UNSORTED_IDS, 3),
+                               keras_ref.ops.segment_max(value, UNSORTED_IDS, 3))
+    np.testing.assert_allclose(kerasish.ops.top_k(variable, 2)[0], keras_ref.ops.top_k(value, 2)[0])
+    np.testing.assert_allclose(kerasish.ops.cdist(variable, data), keras_ref.ops.cdist(value, data), rtol=1e-6)
 
 
 def test_segment_ops_infer_num_segments_eagerly_and_ask_for_it_under_jit():
