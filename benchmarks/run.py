@@ -217,6 +217,10 @@ def summarize(record: dict) -> dict:
                "samples_per_s_all_epochs": statistics.median(every) if every else None,
                "samples_per_s_all_min": min(every) if every else None,
                "samples_per_s_all_max": max(every) if every else None,
+               # work rather than wall time: samples per second of the worker's own CPU time (all its threads)
+               "samples_per_cpu_s": statistics.median(
+                   [e["samples"] / max(e["usage"]["active_cores"] * e["usage"]["wall_s"], 1e-9) for e in epochs])
+               if epochs else None,
                "others_cores_median": statistics.median([e["usage"]["others_cores"] + e["usage"]["steal_cores"]
                                                          for e in epochs]) if epochs else None,
                "recompile_s_in_timed_epochs": sum(e["compile_s"] or 0.0 for e in epochs),
@@ -285,7 +289,9 @@ def ratios(summaries: dict[str, dict[str, dict]], records: dict | None = None) -
                     "met": None if target is None else r > target if target == 1.0 else r >= target,
                     "clean": clean, "values": [va, vb],
                     "per_round": paired(records[model], a, b, clean) if records else [],
-                    "others": [sa["others_cores_median"], sb["others_cores_median"]]})
+                    "others": [sa["others_cores_median"], sb["others_cores_median"]],
+                    "cpu_ratio": (sa["samples_per_cpu_s"] / sb["samples_per_cpu_s"]
+                                  if sa.get("samples_per_cpu_s") and sb.get("samples_per_cpu_s") else None)})
     for model in ("mlp", "cnn"):
         for a, b, key, note in (("kerasish", "keras3", "time_to_first_batch_s", ""),
                                 ("kerasish-spe32", "keras3-spe32", "time_to_first_batch_s", ""),
@@ -390,8 +396,11 @@ def markdown(result: dict) -> str:
               "Per round: the same ratio within each round (the two epochs minutes apart), their median, then "
               "each from smallest to largest; the spread shows how far one ratio can be trusted on this machine, "
               "and on a busy machine the median of the paired ratios is the steadier estimate.", "",
-              "| comparison | ratio | values | per round | target | met | clean | others (cores) |",
-              "|---|---:|---:|---:|---:|:---:|:---:|---:|"]
+              "Per CPU-second: the ratio of samples per second of each worker's own CPU time (all epochs): the "
+              "work each sample costs, which a busy machine disturbs less than wall time (it does not credit a "
+              "system for running two threads at once).", "",
+              "| comparison | ratio | values | per round | target | met | clean | others (cores) | per CPU-second |",
+              "|---|---:|---:|---:|---:|:---:|:---:|---:|---:|"]
     for r in result["ratios"]:
         target = "—" if r["target"] is None else (f"≥ {r['target']}" if r["higher_is_better"] and r["target"] != 1.0
                                                  else ("> 1" if r["higher_is_better"] else "≤ 1"))
@@ -402,8 +411,9 @@ def markdown(result: dict) -> str:
         per_round = sorted(r.get("per_round", []))
         rounds = (f"median {statistics.median(per_round):.2f}: " + ", ".join(f"{x:.2f}" for x in per_round)
                   if per_round else "—")
+        cpu = "—" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:.2f}x"
         lines.append(f"| {r['what']} | {r['ratio']:.2f}x | {values} | {rounds} | {target} | {met} | "
-                     f"{'yes' if r['clean'] else 'no'} | {others} |")
+                     f"{'yes' if r['clean'] else 'no'} | {others} | {cpu} |")
     lines += ["", "## Systems", ""] + [f"- `{name}`: {text}" for name, text in DESCRIPTIONS.items()]
     if result.get("sweep"):
         lines += ["", "## Batch-size sweep (MLP, default settings)", "",
