@@ -39,6 +39,9 @@ class DTypePolicy:
     def __eq__(self, other) -> bool:
         return isinstance(other, DTypePolicy) and other.name == self.name
 
+    def __hash__(self) -> int:
+        return hash(("DTypePolicy", self.name))
+
     def __repr__(self) -> str:
         return f'<DTypePolicy "{self.name}">'
 

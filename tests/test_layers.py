@@ -45,7 +45,7 @@ def test_conv2d_matches_numpy(padding, stride):
     kernel, bias = layer.get_weights()
     assert kernel.shape == (3, 2, 2, 3)
     np.testing.assert_allclose(y, _numpy_conv(x, kernel, stride, padding) + bias, rtol=1e-4, atol=1e-5)
-    assert y.shape[1:] == layer.output_shape[1:]
+    assert y.shape[1:] == layer.compute_output_shape(x.shape)[1:]
 
 
 def test_pooling_matches_numpy():
@@ -77,7 +77,7 @@ def test_flatten_reshape_activation():
 
 def test_rescaling_layernorm_embedding():
     x = RNG.integers(0, 256, size=(3, 4)).astype("uint8")
-    np.testing.assert_allclose(layers.Rescaling(1 / 255, offset=-0.5)(x), x / 255 - 0.5, rtol=1e-6)
+    np.testing.assert_allclose(layers.Rescaling(1 / 255, offset=-0.5)(x), x / 255 - 0.5, rtol=1e-6, atol=1e-7)
     z = RNG.normal(2.0, 3.0, size=(5, 6)).astype("float32")
     expected = (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-3)
     np.testing.assert_allclose(layers.LayerNormalization()(z), expected, rtol=1e-4, atol=1e-5)
@@ -116,7 +116,7 @@ def _finite_difference_check(make, shape):
         layer = make(dtype="float64")
         x = RNG.normal(size=shape)
         probe = jnp.asarray(RNG.normal(size=np.asarray(layer(x)).shape))
-        graphdef, params, rest = nnx.split(layer.module, nnx.Param, ...)
+        graphdef, params, rest = nnx.split(layer, nnx.Param, ...)
 
         def f(params, x):
             return jnp.sum(nnx.merge(graphdef, params, rest, copy=True)(x) * probe)
@@ -213,7 +213,7 @@ def test_set_weights_with_wrong_shapes_changes_nothing():
     layer = layers.Dense(2)
     layer(np.ones((1, 3), "float32"))
     before = layer.get_weights()
-    with pytest.raises(ValueError, match="expected shape"):
+    with pytest.raises(ValueError, match="is not compatible with provided weight shape"):
         layer.set_weights([np.ones((3, 2)), np.ones(5)])
     for a, b in zip(layer.get_weights(), before):
         np.testing.assert_array_equal(a, b)

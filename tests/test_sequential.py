@@ -121,7 +121,7 @@ def test_count_params_and_weights_lists():
 
 @pytest.mark.parametrize("call,error,match", [
     (lambda: keras.Sequential().add("dense"), ValueError, "Only instances of `keras.Layer`"),
-    (lambda: keras.Sequential([layers.Dense(1)]).count_params(), ValueError, "not been built"),
+    (lambda: keras.Sequential([layers.Dense(1)]).count_params(), ValueError, "isn.t built"),
     (lambda: keras.Sequential().pop(), TypeError, "no layers"),
     (lambda: keras.Sequential([layers.Dense(1, name="a"), layers.Dense(1, name="a")]), ValueError, "unique"),
     (lambda: keras.Sequential([keras.Input((3,)), keras.Input((3,))]), ValueError, "InputLayer"),

@@ -308,14 +308,9 @@ def test_run_eagerly_runs_python_steps_with_the_same_result():
         seen = []
 
         class Probe(keras.layers.Layer):  # a Python side effect runs each step only when eager
-            def make_module(self, input_shape, rngs):
-                from flax import nnx
-
-                class _Probe(nnx.Module):
-                    def __call__(self, x):
-                        seen.append(type(x).__name__)
-                        return x
-                return _Probe()
+            def call(self, x):
+                seen.append(type(x).__name__)
+                return x
         model.add(Probe())
         model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", run_eagerly=eager)
         model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)

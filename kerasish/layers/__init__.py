@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from kerasish import serialization
-from kerasish.layers.base import Layer, Weight
+from kerasish.layers.base import Layer
 from kerasish.layers.conv import Conv2D
-from kerasish.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Maxout,
-                                  Reshape)
+from kerasish.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Maxout, Reshape
+from kerasish.layers.symbolic import KerasTensor
 from kerasish.layers.embedding import Embedding
 from kerasish.layers.flax_layer import FlaxLayer
 from kerasish.layers.normalization import BatchNormalization, LayerNormalization
@@ -54,4 +54,4 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
 __all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
            "Dense", "Dropout", "Embedding", "FlaxLayer", "Flatten", "GlobalAveragePooling2D", "GlobalAvgPool2D",
            "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "MaxPool2D",
-           "MaxPooling2D", "Maxout", "Rescaling", "Reshape", "Weight", "deserialize", "serialize"]
+           "MaxPooling2D", "Maxout", "Rescaling", "Reshape", "deserialize", "serialize"]

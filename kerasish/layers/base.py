@@ -1,28 +1,37 @@
-"""The Layer contract: validate config in `__init__`, build a Flax NNX module in `build(shape)`,
-compute with that module, describe itself in `get_config`.
+"""The Layer: a Flax NNX module with Keras's API. One object, one graph.
 
-A Layer is the Keras-facing description of one step of a model. It owns no arrays of its own: the
-arrays live in the NNX module it builds (`layer.module`), which the model assembles into one NNX
-tree (`model.flax_module`). The training engine never calls Layer methods inside `jit` except
-`regularization_loss`, which reads a module it is given.
+A layer validates its config in `__init__`, creates its weights in `build(input_shape)` with
+`add_weight` (each a `keras.Variable`, an NNX variable), computes in `call`, and describes itself in
+`get_config`. Because the layer *is* the `nnx.Module` and its weights are attributes, everything
+`call()` touches — nested layers in attributes, lists or dicts, raw Flax modules, seed generators —
+is in the graph `nnx.split` sees, and so in what `jax.jit` sees.
+
+Owns: building on first call, the training flag and autocast around `call`, weights in Keras's
+order, losses (`add_loss`, activity and weight regularization), freezing. Must not: know about
+models, compiling or fitting.
 """
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import math
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from kerasish import constraints as constraints_lib
 from kerasish import mixed_precision
-from kerasish import regularizers as _regularizers
-from kerasish.utils import naming, rng
-from kerasish.utils.host import to_host
+from kerasish import regularizers as regularizers_lib
+from kerasish.layers import context
+from kerasish.utils import naming
+from kerasish.variables import Variable
 
 Shape = tuple[int | None, ...]
+_SERIAL = itertools.count()  # creation order of layers and variables: Keras's tracking order
 
 
 def normalize_shape(shape: Any, what: str = "shape") -> Shape:
@@ -74,208 +83,400 @@ def padding_arg(value: Any) -> str:
     return padding
 
 
-def set_mode(module: nnx.Module, training: bool) -> None:
-    """Switches every Dropout / BatchNorm in `module` between training and inference behaviour."""
-    module.set_attributes(deterministic=not training, use_running_average=not training, raise_if_not_found=False)
+class _Stored:
+    """Holds Python values on a layer outside the NNX graph's data (a static, by-identity leaf)."""
+    __slots__ = ("values",)
+
+    def __init__(self, values=()):
+        self.values = list(values)
 
 
-def call_in_mode(module: nnx.Module, x, training: bool):
-    """`module(x)` in the given mode; the module is left in inference mode, its resting state."""
-    set_mode(module, training)
-    try:
-        return module(x)
-    finally:
-        set_mode(module, False)
+def _signature_flags(cls) -> tuple[bool, bool, bool]:
+    """Whether `cls.call` takes `training`, `mask`, and `**kwargs` (cached per class)."""
+    flags = cls.__dict__.get("_call_flags")
+    if flags is None:
+        params = inspect.signature(cls.call).parameters
+        var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        flags = ("training" in params, "mask" in params, var_kw)
+        setattr(cls, "_call_flags", flags)
+    return flags
 
 
-def get_path(node: Any, path: Sequence[Any]) -> Any:
-    """Follows attribute names (and list indices) from an NNX module down to a variable."""
-    for part in path:
-        node = node[part] if isinstance(part, int) else getattr(node, part)
-    return node
+def _shape_of(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shape_of(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _shape_of(v) for k, v in value.items()}
+    shape = getattr(value, "shape", None)
+    return None if shape is None else tuple(shape)
 
 
-class Weight:
-    """A view of one array inside a layer's module, with the bits of Keras's Variable people use."""
+class Layer(nnx.Module, pytree=False):
+    """Base class of every kerasish layer (and model).
 
-    def __init__(self, layer: "Layer", path: tuple[str, ...], name: str, trainable: bool):
-        self._layer, self._path = layer, path
-        self.name, self.trainable = name, trainable
-
-    def _variable(self) -> nnx.Variable:
-        return get_path(self._layer.module, self._path)
-
-    @property
-    def path(self) -> str:
-        return f"{self._layer.name}/{self.name}"
-
-    @property
-    def value(self) -> jax.Array:
-        return self._variable()[...]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.value.shape)
-
-    @property
-    def dtype(self):
-        return self.value.dtype
-
-    def numpy(self) -> np.ndarray:
-        return to_host(self.value)
-
-    def __array__(self, dtype=None, copy=None):
-        return to_host(self.value).astype(dtype) if dtype is not None else to_host(self.value)
-
-    def assign(self, value) -> None:
-        variable = self._variable()
-        old = variable[...]
-        value = jnp.asarray(value, dtype=old.dtype)
-        if value.shape != old.shape:
-            raise ValueError(
-                f"Cannot assign to variable {self.path}: expected shape {old.shape}, "
-                f"received shape {value.shape}")
-        variable[...] = jax.device_put(value, old.sharding) if isinstance(old, jax.Array) else value
-
-    def __repr__(self) -> str:
-        return f"<Weight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
-
-
-class Layer:
-    """Base class of every kerasish layer.
-
-    Subclasses define `make_module(input_shape, rngs)`, `compute_output_shape(input_shape)`, and
-    `weight_specs()` (the Keras order of their weights); they add their arguments to `get_config`.
+    Example:
+        >>> class Linear(keras.layers.Layer):
+        ...     def __init__(self, units=32, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.units = units
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+        ...     def call(self, inputs):
+        ...         return keras.ops.matmul(inputs, self.w)
     """
 
-    #: whether the module's `__call__` accepts `mask=` (rows of a padded batch that are real)
-    accepts_mask = False
+    supports_masking = False
 
-    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
-                 input_shape: Sequence[int] | None = None, batch_input_shape=None, input_dim=None,
-                 **kwargs: Any):
+    def __init_subclass__(cls, **kwargs):
+        # Every subclass keeps NNX's graph mode (attributes, lists and dicts traversed as they are).
+        super().__init_subclass__(pytree=False, **kwargs)
+
+    def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype: Any = None,
+                 autocast: bool = True, name: str | None = None, **kwargs: Any):
+        input_shape = kwargs.pop("input_shape", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_size = kwargs.pop("batch_size", None)
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
         self.dtype_policy = mixed_precision.dtype_policy(dtype)
-        self.dtype = self.dtype_policy.variable_dtype  # Keras: a layer's dtype is its weights' dtype
-        self.compute_dtype = self.dtype_policy.compute_dtype
+        self.autocast = bool(autocast)
+        self.activity_regularizer = regularizers_lib.get(activity_regularizer)
+        self.built = False
+        self._serial = next(_SERIAL)
+        self._eager_losses = _Stored()
+        self._build_shape: Any = None
+        self._output_shape: Any = None
         # Keras 2 style `input_shape=` on the first layer is still accepted by Keras 3.
         self._declared_input_shape: Shape | None = None
         if batch_input_shape is not None:
             self._declared_input_shape = normalize_shape(batch_input_shape, "batch_input_shape")
         elif input_shape is not None:
-            self._declared_input_shape = (None, *normalize_shape(input_shape, "input_shape"))
+            self._declared_input_shape = (batch_size, *normalize_shape(input_shape, "input_shape"))
         elif input_dim is not None:
-            self._declared_input_shape = (None, positive_int(input_dim, "input_dim"))
-        self.module: nnx.Module | None = None
-        self.input_shape: Shape | None = None
-        self.output_shape: Shape | None = None
-        self.regularizers: dict[tuple[str, ...], Any] = {}
+            self._declared_input_shape = (batch_size, positive_int(input_dim, "input_dim"))
 
-    # -- what subclasses define -------------------------------------------------------------
-    def make_module(self, input_shape: Shape, rngs: nnx.Rngs) -> nnx.Module:
-        raise NotImplementedError(f"{type(self).__name__} must define make_module")
+    # -- dtypes ------------------------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights (Keras: `layer.dtype` is the variable dtype)."""
+        return self.dtype_policy.variable_dtype
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        return input_shape
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
 
-    def weight_specs(self) -> list[tuple[tuple[str, ...], str, bool]]:
-        """(attribute path in the module, Keras weight name, trainable) in Keras's order."""
-        return []
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype_policy.compute_dtype
+
+    # -- what subclasses define -----------------------------------------------------------------
+    def build(self, input_shape: Any = None) -> None:
+        """Creates the weights for inputs of `input_shape` (batch dimension first)."""
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` method implemented.")
+
+    def compute_output_shape(self, *args, **kwargs):
+        """The output shape for inputs of the given shape, found by tracing `call` abstractly."""
+        from kerasish.layers import symbolic
+        return symbolic.output_shape(self, *args, **kwargs)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if not self.supports_masking:
+            return None
+        return previous_mask
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers_lib.serialize(self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layer":
         return cls(**config)
 
-    # -- building ---------------------------------------------------------------------------
+    # -- weights --------------------------------------------------------------------------------
+    def add_weight(self, shape: Sequence[int] | None = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                   constraint: Any = None, aggregation: str = "none", overwrite_with_gradient: bool = False,
+                   name: str | None = None) -> Variable:
+        """Creates a weight (a `keras.Variable`); assign it to an attribute to track it.
+
+        `initializer` defaults to "glorot_uniform" for float weights and "zeros" otherwise, as in Keras.
+        """
+        if overwrite_with_gradient:
+            raise ValueError("`overwrite_with_gradient=True` is not supported by kerasish.")
+        shape = () if shape is None else normalize_shape(shape, "shape")
+        if None in shape:
+            raise ValueError(f"Cannot create weight '{name}' of layer '{self.name}' with an undefined "
+                             f"dimension: shape={shape}.")
+        dtype = dtype if dtype is not None else self.variable_dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else "zeros"
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, autocast=autocast,
+                            aggregation=aggregation, name=name,
+                            regularizer=regularizers_lib.get(regularizer),
+                            constraint=constraints_lib.get(constraint),
+                            path=f"{self.name}/{name or 'variable'}")
+        variable.set_metadata(serial=next(_SERIAL))
+        return variable
+
+    add_variable = add_weight
+
+    def _direct_children(self) -> tuple[list[nnx.Variable], list["Layer"], list[nnx.Module]]:
+        """This layer's own variables, its direct sublayers, and other NNX modules it holds
+        (seed generators, raw Flax modules), found in its attributes, lists, tuples and dicts."""
+        variables, layers, modules = [], [], []
+
+        def visit(value):
+            if isinstance(value, Layer):
+                layers.append(value)
+            elif isinstance(value, nnx.Variable):
+                variables.append(value)
+            elif isinstance(value, nnx.Module):
+                modules.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    visit(item)
+        for key, value in vars(self).items():
+            if not key.startswith("_pytree__"):
+                visit(value)
+        variables.sort(key=lambda v: v.get_metadata("serial", 1 << 62))
+        layers.sort(key=lambda layer: layer._serial)
+        return variables, _unique(layers), _unique(modules)
+
+    def _sublayers(self) -> list["Layer"]:
+        """Direct sublayers in Keras's tracking order (creation order; a Sequential's own order)."""
+        return self._direct_children()[1]
+
+    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> Iterator["Layer"]:
+        seen: set[int] = set()
+
+        def walk(layer, depth):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            if depth > 0 or include_self:
+                yield layer
+            if depth == 0 or recursive:
+                for child in layer._sublayers():
+                    yield from walk(child, depth + 1)
+        yield from walk(self, 0)
+
+    def _own_weights(self) -> list[nnx.Variable]:
+        variables, _, modules = self._direct_children()
+        for module in modules:
+            if not _is_state_module(module):
+                variables += [v for _, v in nnx.iter_graph(module) if isinstance(v, nnx.Variable)
+                              and not isinstance(v, nnx.RngState)]
+        trainable = [v for v in variables if isinstance(v, nnx.Param)]
+        return trainable + [v for v in variables if not isinstance(v, nnx.Param)]
+
     @property
-    def built(self) -> bool:
-        return self.module is not None
+    def weights(self) -> list[nnx.Variable]:
+        """Every weight in Keras's order: own trainable, own non-trainable, then each sublayer's."""
+        return _unique([w for layer in self._flatten_layers() for w in layer._own_weights()])
 
-    def build(self, input_shape: Sequence[int | None], key: jax.Array | None = None) -> None:
-        """Creates the layer's NNX module for inputs of `input_shape` (batch dimension first)."""
-        input_shape = normalize_shape(input_shape, "input_shape")
-        output_shape = self.compute_output_shape(input_shape)
-        key = rng.next_key() if key is None else key
-        params_key, dropout_key = jax.random.split(key)
-        self.module = self.make_module(input_shape, nnx.Rngs(params=params_key, dropout=dropout_key))
-        self.input_shape, self.output_shape = input_shape, output_shape
-
-    def _require_built(self, what: str) -> nnx.Module:
-        if self.module is None:
-            raise ValueError(f"Layer '{self.name}' has not been built yet, so it has no {what}. "
-                             "Call `build(input_shape)` or use it in a model on data first.")
-        return self.module
-
-    def __call__(self, inputs, training: bool = False):
-        """Runs the layer eagerly on an array (builds it on first use), like calling a Keras layer."""
-        x = jnp.asarray(inputs)
-        if not self.built:
-            self.build((None, *x.shape[1:]))
-        return call_in_mode(self.module, x, training)
-
-    # -- weights ----------------------------------------------------------------------------
     @property
-    def weights(self) -> list[Weight]:
-        if self.module is None:
+    def trainable_weights(self) -> list[nnx.Variable]:
+        if not self.trainable:
             return []
-        return [Weight(self, path, name, self.trainable and trainable)
-                for path, name, trainable in self.weight_specs()]
+        frozen = {id(w) for layer in self._flatten_layers() if not layer.trainable for w in layer.weights}
+        return [w for w in self.weights if isinstance(w, nnx.Param) and id(w) not in frozen]
 
     @property
-    def trainable_weights(self) -> list[Weight]:
-        return [w for w in self.weights if w.trainable]
+    def non_trainable_weights(self) -> list[nnx.Variable]:
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     @property
-    def non_trainable_weights(self) -> list[Weight]:
-        return [w for w in self.weights if not w.trainable]
+    def variables(self) -> list[nnx.Variable]:
+        """Every variable: the weights plus seed-generator and metric state."""
+        extra = [v for layer in self._flatten_layers() for module in layer._direct_children()[2]
+                 if _is_state_module(module) for _, v in nnx.iter_graph(module) if isinstance(v, nnx.Variable)]
+        return _unique(self.weights + extra)
+
+    @property
+    def trainable_variables(self) -> list[nnx.Variable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[nnx.Variable]:
+        trainable = {id(w) for w in self.trainable_weights}
+        return [v for v in self.variables if id(v) not in trainable]
 
     def get_weights(self) -> list[np.ndarray]:
-        return [w.numpy() for w in self.weights]
+        return [np.asarray(w) for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        """Sets the weights from NumPy arrays in Keras's order; nothing changes if any is wrong."""
+        """Sets the weights from arrays in Keras's order; nothing changes if any is wrong."""
         own = self.weights
         weights = list(weights)
         if len(weights) != len(own):
-            raise ValueError(
-                f"Layer {self.name} weight shape mismatch: expected {len(own)} weights "
-                f"({[w.shape for w in own]}), but received {len(weights)} weights.")
-        arrays = []
-        for w, value in zip(own, weights):
-            value = np.asarray(value)
-            if tuple(value.shape) != w.shape:
-                raise ValueError(
-                    f"Layer {self.name} weight shape mismatch for {w.name}: expected shape {w.shape}, "
-                    f"received value of shape {tuple(value.shape)}")
-            arrays.append(value)
-        for w, value in zip(own, arrays):
-            w.assign(value)
+            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                             f"length {len(weights)}, but the layer was expecting {len(own)} weights.")
+        for variable, value in zip(own, weights):
+            if tuple(variable.shape) != tuple(np.shape(value)):
+                raise ValueError(f"Layer {self.name} weight shape {tuple(variable.shape)} is not compatible "
+                                 f"with provided weight shape {tuple(np.shape(value))}.")
+        for variable, value in zip(own, weights):
+            _assign(variable, value)
 
     def count_params(self) -> int:
-        self._require_built("weights")
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                             "built. You can build it manually via: `layer.build(input_shape)`.")
         return int(sum(math.prod(w.shape) for w in self.weights))
 
-    # -- regularization ---------------------------------------------------------------------
-    def regularization_loss(self, module: nnx.Module) -> jax.Array | float:
-        """Sum of the layer's weight penalties, computed on `module` (a traced copy inside jit)."""
-        total = 0.0
-        for path, regularizer in self.regularizers.items():
-            total = total + regularizer(get_path(module, path)[...])
-        return total
+    # -- trainability -----------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
 
-    def _set_regularizer(self, path: tuple[str, ...], identifier: Any) -> Any:
-        regularizer = _regularizers.get(identifier)
-        if regularizer is not None:
-            self.regularizers[path] = regularizer
-        return regularizer
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Sets this layer and every layer below it; their weights' types follow (Param or not)."""
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer._trainable = value
+            for variable in layer._own_weights():
+                if not value and isinstance(variable, nnx.Param) and isinstance(variable, Variable):
+                    variable.trainable = False
+                    variable.set_metadata(frozen=True)
+                elif value and isinstance(variable, Variable) and variable.get_metadata("frozen", False):
+                    variable.trainable = True
+                    variable.set_metadata(frozen=False)
+
+    # -- losses ----------------------------------------------------------------------------------
+    def add_loss(self, loss: Any) -> None:
+        """Adds a scalar (or a list of them) to the losses of this forward pass; `fit` adds them to the
+        training loss."""
+        values = loss if isinstance(loss, (list, tuple)) else [loss]
+        ctx = context.current()
+        for value in values:
+            value = jnp.asarray(value)
+            if ctx is not None:
+                ctx.add_loss(self, value)
+            else:
+                self._eager_losses.values.append(value)
+
+    @property
+    def losses(self) -> list:
+        """Losses of the last forward pass (`add_loss`, activity regularizers) of this layer and those
+        below it, then the weight regularization penalties of the trainable weights."""
+        ctx = context.current()
+        out = []
+        for layer in self._flatten_layers():
+            out += ctx.losses_of(layer) if ctx is not None else layer._eager_losses.values
+        for variable in self.trainable_weights:
+            regularizer = variable.get_metadata("regularizer", None)
+            if regularizer is not None:
+                out.append(regularizer(variable.get_value()))
+        return out
+
+    # -- calling -----------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        from kerasish.layers import symbolic
+        if symbolic.any_symbolic(args, kwargs):
+            return symbolic.call(self, args, kwargs)
+        has_training, has_mask, _ = _signature_flags(type(self))
+        ctx = context.current()
+        outer = ctx is None
+        training = kwargs.get("training")
+        if training is None and ctx is not None:
+            training = ctx.training
+        if has_training:
+            if training is not None:
+                kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        if not has_mask and kwargs.get("mask") is None:
+            kwargs.pop("mask", None)
+        if args:
+            args = (self._cast_inputs(args[0]), *args[1:])
+        if not self.built:
+            self._build_on_call(args, kwargs)
+        ctx = context.CallContext(training=training) if outer else ctx
+        policy_mixed = self.compute_dtype != self.variable_dtype
+        with context.scope(ctx), context.autocast(self.compute_dtype if policy_mixed and self.autocast else None):
+            ctx.called[id(self)] = self
+            outputs = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                for output in jax.tree.leaves(outputs):
+                    penalty = self.activity_regularizer(output)
+                    if jnp.ndim(output) > 0:
+                        penalty = penalty / jnp.asarray(jnp.shape(output)[0], penalty.dtype)
+                    ctx.add_loss(self, penalty)
+        if outer and not _any_tracer(outputs):
+            for layer in ctx.called.values():
+                layer._eager_losses = _Stored(ctx.losses_of(layer))
+        return outputs
+
+    def _cast_inputs(self, inputs):
+        """Float inputs in the layer's compute dtype (Keras's autocast of the first argument);
+        integer and boolean inputs are left as they are."""
+        dtype = self.compute_dtype
+        if not self.autocast:
+            return inputs
+
+        def cast(x):
+            if isinstance(x, (jax.Array, np.ndarray)) and jnp.issubdtype(x.dtype, jnp.floating) \
+                    and x.dtype != dtype:
+                return jnp.asarray(x, dtype)
+            if isinstance(x, np.ndarray):
+                return jnp.asarray(x)
+            return x
+        return jax.tree.map(cast, inputs)
+
+    def _build_on_call(self, args, kwargs) -> None:
+        shape = _shape_of(args[0] if args else kwargs.get("inputs"))
+        if type(self).build is not Layer.build:
+            self.build(shape)
+        self._build_shape = shape
+        self.built = True
+
+    def _check_valid_context(self, error_msg) -> None:
+        # Layers build inside traces (first call under jit, shape inference): their new weights are
+        # concrete (initializers run at trace time), so the mutation is safe, as in Keras's NNX mode.
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(items: list) -> list:
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
+
+
+def _is_state_module(module: nnx.Module) -> bool:
+    """Seed generators and metrics hold state that is not a weight (Keras's `variables` vs `weights`)."""
+    from kerasish.random.seed_generator import SeedGenerator
+    return isinstance(module, SeedGenerator) or getattr(type(module), "_keras_state_only", False)
+
+
+def _any_tracer(tree) -> bool:
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
+
+
+def _assign(variable: nnx.Variable, value: Any) -> None:
+    if isinstance(variable, Variable):
+        variable.assign(value)
+        return
+    old = variable.get_value()
+    variable.set_value(jnp.asarray(value, old.dtype))

@@ -1,17 +1,17 @@
-"""Conv2D: a 2-D convolution over channels-last images, kernel shape (kh, kw, in, out) like Keras.
+"""Conv2D: a 2-D convolution over channels-last images, kernel shape (kh, kw, in / groups, out) like Keras.
 
-The module is Flax's `nnx.Conv`; its `conv_general_dilated` is `kerasish.kernels.conv2d_lowering`,
-which picks a lowering that is fast on the current backend (XLA's own convolution on GPU/TPU).
+The convolution is `kerasish.kernels.conv2d`, which picks a lowering that is fast on the current
+backend (patches + one matmul on CPU, XLA's own convolution on GPU/TPU); grouped convolutions and
+strided dilated ones go to `lax.conv_general_dilated`.
 """
 
 from __future__ import annotations
 
 from jax import lax
-from flax import nnx
 
-from kerasish import activations, initializers, kernels
+from kerasish import activations, constraints, initializers, kernels, regularizers
 from kerasish.layers.base import Layer, int_tuple, padding_arg, positive_int
-from kerasish.layers.core import _reject_unsupported, _serialize_regularizer, apply_activation
+from kerasish.layers.core import _serialize_optional, apply_activation
 
 
 def conv_output_length(length, kernel, stride, padding, dilation=1):
@@ -24,27 +24,12 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
     return max(0, (length - effective) // stride + 1)
 
 
-def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
-                         dimension_numbers=None, feature_group_count=1, precision=None, **kwargs):
-    """`lax.conv_general_dilated` as nnx.Conv calls it, routed to `kerasish.kernels.conv2d` (the lowering
-    that is fast on this backend) for the cases Conv2D produces; anything else goes to XLA as is."""
-    plain = (lhs.ndim == 4 and feature_group_count == 1 and isinstance(padding, str)
-             and all(d == 1 for d in (lhs_dilation or (1, 1)))
-             and (all(s == 1 for s in window_strides) or all(d == 1 for d in (rhs_dilation or (1, 1))))
-             and kwargs.get("out_sharding") is None and kwargs.get("preferred_element_type") is None)
-    if plain:
-        return kernels.conv2d(lhs, rhs, tuple(window_strides), padding.lower(), tuple(rhs_dilation or (1, 1)))
-    return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
-                                    rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,
-                                    feature_group_count=feature_group_count, precision=precision, **kwargs)
-
-
-class _Conv(nnx.Module):
-    def __init__(self, conv: nnx.Conv, activation):
-        self.conv, self.activation = conv, activation
-
-    def __call__(self, x):
-        return apply_activation(self.activation, self.conv(x))
+def conv2d(x, kernel, strides, padding: str, dilation, groups: int = 1):
+    """NHWC x HWIO convolution: the backend-fast kernel where it applies, else XLA's."""
+    if groups == 1 and (all(v == 1 for v in strides) or all(v == 1 for v in dilation)):
+        return kernels.conv2d(x, kernel, tuple(strides), padding, tuple(dilation))
+    return lax.conv_general_dilated(x, kernel, tuple(strides), padding.upper(), rhs_dilation=tuple(dilation),
+                                    dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=groups)
 
 
 class Conv2D(Layer):
@@ -55,9 +40,7 @@ class Conv2D(Layer):
                  activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        _reject_unsupported(type(self).__name__, activity_regularizer=activity_regularizer,
-                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError("Invalid value for argument `filters`. Expected a strictly positive value. "
                              f"Received filters={filters!r}.")
@@ -77,8 +60,10 @@ class Conv2D(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._set_regularizer(("conv", "kernel"), kernel_regularizer)
-        self.bias_regularizer = self._set_regularizer(("conv", "bias"), bias_regularizer) if use_bias else None
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 4:
@@ -97,18 +82,23 @@ class Conv2D(Layer):
                              f"{self.kernel_size}; the output would be empty.")
         return (input_shape[0], h, w, self.filters)
 
-    def make_module(self, input_shape, rngs):
-        conv = nnx.Conv(input_shape[-1], self.filters, self.kernel_size, self.strides,
-                        padding=self.padding.upper(), kernel_dilation=self.dilation_rate,
-                        feature_group_count=self.groups, use_bias=self.use_bias,
-                        kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                        conv_general_dilated=conv_general_dilated, dtype=self.compute_dtype,
-                        param_dtype=self.dtype, rngs=rngs)
-        return _Conv(conv, self.activation)
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # validates the shape
+        self.kernel = self.add_weight(name="kernel", shape=(*self.kernel_size, input_shape[-1] // self.groups,
+                                                            self.filters),
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.built = True
 
-    def weight_specs(self):
-        specs = [(("conv", "kernel"), "kernel", True)]
-        return specs + ([(("conv", "bias"), "bias", True)] if self.use_bias else [])
+    def call(self, inputs):
+        y = conv2d(inputs, self.kernel.value, self.strides, self.padding, self.dilation_rate, self.groups)
+        if self.bias is not None:
+            y = y + self.bias.value
+        return apply_activation(self.activation, y)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
@@ -117,5 +107,8 @@ class Conv2D(Layer):
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-                "bias_regularizer": _serialize_regularizer(self.bias_regularizer)}
+                "kernel_regularizer": _serialize_optional(regularizers, self.kernel_regularizer),
+                "bias_regularizer": _serialize_optional(regularizers, self.bias_regularizer),
+                "activity_regularizer": _serialize_optional(regularizers, self.activity_regularizer),
+                "kernel_constraint": _serialize_optional(constraints, self.kernel_constraint),
+                "bias_constraint": _serialize_optional(constraints, self.bias_constraint)}

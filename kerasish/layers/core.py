@@ -1,7 +1,8 @@
 """Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Maxout.
 
-Each layer builds a small NNX module; where Flax has the module (nnx.Linear, nnx.Dropout) it is used
-as is. Modules are built in inference mode (dropout off); the model switches the mode for training.
+Each is a `Layer` (an NNX module): weights from `add_weight` in `build`, maths in `call`. Dropout
+draws from a `keras.random.SeedGenerator` it holds, so its state is in the model graph and advances
+every training step.
 """
 
 from __future__ import annotations
@@ -11,53 +12,54 @@ from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
-from flax import nnx
 
-from kerasish import activations, initializers, regularizers
+from kerasish import activations, constraints, initializers, random, regularizers
+from kerasish.layers import symbolic
 from kerasish.layers.base import Layer, Shape, normalize_shape, positive_int
-
-
-class KerasTensor:
-    """What `keras.Input(shape)` returns: a symbolic input with a batch dimension of None."""
-
-    def __init__(self, shape: Shape, dtype: str = "float32", name: str | None = None):
-        self.shape, self.dtype, self.name = shape, dtype, name
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+from kerasish.layers.symbolic import KerasTensor
 
 
 class InputLayer(Layer):
     """Declares the model's input shape; it holds no weights and computes nothing."""
 
     def __init__(self, shape: Sequence[int] | None = None, batch_size: int | None = None,
-                 dtype: Any = None, name: str | None = None, batch_shape=None, **kwargs):
+                 dtype: Any = None, sparse: bool | None = None, batch_shape=None, input_tensor=None,
+                 optional: bool = False, name: str | None = None, ragged: bool | None = None, **kwargs):
+        if sparse or ragged:
+            raise ValueError("kerasish has no sparse or ragged tensors: `sparse` and `ragged` must be False. "
+                             f"Received: sparse={sparse}, ragged={ragged}")
+        if input_tensor is not None:
+            raise ValueError("`input_tensor` is not supported by kerasish's InputLayer.")
+        if optional:
+            raise ValueError("Optional inputs (`optional=True`) are not supported by kerasish.")
         if shape is None and batch_shape is None:
             raise ValueError("You must pass a `shape` argument to InputLayer (or `batch_shape`).")
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        kwargs.pop("trainable", None)
+        # An input's dtype is the data's dtype ("int32" for token ids), not a mixed precision policy.
+        super().__init__(name=name, **kwargs)
         if batch_shape is None:
             batch_shape = (batch_size, *normalize_shape(shape, "shape"))
         self.batch_shape = normalize_shape(batch_shape, "batch_shape")
+        self.input_dtype = jnp.dtype(dtype or "float32").name
+        self.built = True
+        self.output = KerasTensor(self.batch_shape, self.input_dtype, self.name)
+        self.output._keras_history = symbolic.Node(self, (), {}, self.output)
 
-    def make_module(self, input_shape, rngs):
-        return _Identity()
+    def call(self, inputs):
+        return inputs
 
     def get_config(self):
-        return {"batch_shape": self.batch_shape, "dtype": self.dtype, "name": self.name}
+        return {"batch_shape": self.batch_shape, "dtype": self.input_dtype, "sparse": False,
+                "ragged": False, "name": self.name, "optional": False}
 
 
 def Input(shape: Sequence[int] | None = None, batch_size: int | None = None, dtype: Any = None,
-          name: str | None = None, batch_shape=None) -> KerasTensor:
-    """`keras.Input`: returns a symbolic tensor to `add` to a Sequential model first."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
-    tensor = KerasTensor(layer.batch_shape, layer.dtype, layer.name)
-    tensor._keras_layer = layer
-    return tensor
-
-
-class _Identity(nnx.Module):
-    def __call__(self, x):
-        return x
+          sparse: bool | None = None, batch_shape=None, name: str | None = None, tensor=None,
+          optional: bool = False, ragged: bool | None = None) -> KerasTensor:
+    """`keras.Input`: a symbolic input tensor (for a Sequential model's first entry, or a functional model)."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                       name=name, input_tensor=tensor, optional=optional, ragged=ragged)
+    return layer.output
 
 
 def apply_activation(fn, y):
@@ -67,14 +69,6 @@ def apply_activation(fn, y):
     return fn(y)
 
 
-class _Dense(nnx.Module):
-    def __init__(self, linear: nnx.Linear, activation):
-        self.linear, self.activation = linear, activation
-
-    def __call__(self, x):
-        return apply_activation(self.activation, self.linear(x))
-
-
 class Dense(Layer):
     """`activation(inputs @ kernel + bias)` on the last axis; kernel shape (in, units)."""
 
@@ -82,47 +76,52 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        _reject_unsupported(type(self).__name__, activity_regularizer=activity_regularizer,
-                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = positive_int(units, "units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._set_regularizer(("linear", "kernel"), kernel_regularizer)
-        self.bias_regularizer = self._set_regularizer(("linear", "bias"), bias_regularizer) if use_bias else None
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
 
     def compute_output_shape(self, input_shape):
         _check_known_last_axis(self, input_shape)
         return (*input_shape[:-1], self.units)
 
-    def make_module(self, input_shape, rngs):
-        linear = nnx.Linear(input_shape[-1], self.units, use_bias=self.use_bias,
-                            kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                            dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
-        return _Dense(linear, self.activation)
+    def build(self, input_shape):
+        _check_known_last_axis(self, input_shape)
+        self._make_weights(input_shape[-1], self.units)
+        self.built = True
 
-    def weight_specs(self):
-        specs = [(("linear", "kernel"), "kernel", True)]
-        return specs + ([(("linear", "bias"), "bias", True)] if self.use_bias else [])
+    def _make_weights(self, fan_in: int, width: int) -> None:
+        self.kernel = self.add_weight(name="kernel", shape=(fan_in, width), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(width,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def _linear(self, inputs):
+        y = jnp.matmul(inputs, self.kernel.value)
+        return y + self.bias.value if self.bias is not None else y
+
+    def call(self, inputs, training=None):
+        return apply_activation(self.activation, self._linear(inputs))
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-                "bias_regularizer": _serialize_regularizer(self.bias_regularizer)}
-
-
-class _Maxout(nnx.Module):
-    def __init__(self, linear: nnx.Linear, units: int, pieces: int):
-        self.linear, self.units, self.pieces = linear, units, pieces
-
-    def __call__(self, x):
-        z = self.linear(x)
-        return jnp.max(z.reshape(*z.shape[:-1], self.units, self.pieces), axis=-1)
+                "kernel_regularizer": _serialize_optional(regularizers, self.kernel_regularizer),
+                "bias_regularizer": _serialize_optional(regularizers, self.bias_regularizer),
+                "activity_regularizer": _serialize_optional(regularizers, self.activity_regularizer),
+                "kernel_constraint": _serialize_optional(constraints, self.kernel_constraint),
+                "bias_constraint": _serialize_optional(constraints, self.bias_constraint)}
 
 
 class Maxout(Dense):
@@ -139,24 +138,19 @@ class Maxout(Dense):
         super().__init__(units, **kwargs)
         self.pieces = positive_int(pieces, "pieces")
 
-    def make_module(self, input_shape, rngs):
-        linear = nnx.Linear(input_shape[-1], self.units * self.pieces, use_bias=self.use_bias,
-                            kernel_init=self.kernel_initializer, bias_init=self.bias_initializer,
-                            dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
-        return _Maxout(linear, self.units, self.pieces)
+    def build(self, input_shape):
+        _check_known_last_axis(self, input_shape)
+        self._make_weights(input_shape[-1], self.units * self.pieces)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        z = self._linear(inputs)
+        return jnp.max(z.reshape(*z.shape[:-1], self.units, self.pieces), axis=-1)
 
     def get_config(self):
         config = {**super().get_config(), "pieces": self.pieces}
         del config["activation"]
         return config
-
-
-class _Activation(nnx.Module):
-    def __init__(self, fn):
-        self.fn = fn
-
-    def __call__(self, x):
-        return apply_activation(self.fn, x)
 
 
 class Activation(Layer):
@@ -166,8 +160,8 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
 
-    def make_module(self, input_shape, rngs):
-        return _Activation(self.activation)
+    def call(self, inputs):
+        return apply_activation(self.activation, inputs)
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
@@ -188,25 +182,16 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
+        self.seed_generator = random.SeedGenerator(seed) if self.rate > 0 else None
+        self.supports_masking = True
 
-    def make_module(self, input_shape, rngs):
-        if self.seed is not None:
-            rngs = nnx.Rngs(dropout=jax.random.key(self.seed))
-        broadcast_dims = ()
-        if self.noise_shape is not None:
-            broadcast_dims = tuple(i for i, d in enumerate(self.noise_shape) if d == 1)
-        return nnx.Dropout(self.rate, broadcast_dims=broadcast_dims, deterministic=True, rngs=rngs)
+    def call(self, inputs, training=False):
+        if training and self.rate > 0:
+            return random.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed_generator)
+        return inputs
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
-
-
-class _Reshape(nnx.Module):
-    def __init__(self, target: tuple[int, ...]):
-        self.target = target
-
-    def __call__(self, x):
-        return x.reshape(x.shape[0], *self.target)
 
 
 class Flatten(Layer):
@@ -222,8 +207,8 @@ class Flatten(Layer):
         rest = input_shape[1:]
         return (input_shape[0], None if None in rest else math.prod(rest))
 
-    def make_module(self, input_shape, rngs):
-        return _Reshape((-1,))
+    def call(self, inputs):
+        return inputs.reshape(inputs.shape[0], -1)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
@@ -250,8 +235,8 @@ class Reshape(Layer):
         target = tuple((size // known if size is not None else None) if d == -1 else d for d in self.target_shape)
         return (input_shape[0], *target)
 
-    def make_module(self, input_shape, rngs):
-        return _Reshape(self.target_shape)
+    def call(self, inputs):
+        return inputs.reshape(inputs.shape[0], *self.target_shape)
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape}
@@ -263,12 +248,6 @@ def _check_known_last_axis(layer: Layer, input_shape: Shape) -> None:
                          f"Received input shape {input_shape}.")
 
 
-def _reject_unsupported(cls_name: str, **kwargs) -> None:
-    given = {k: v for k, v in kwargs.items() if v is not None}
-    if given:
-        raise ValueError(f"{cls_name}: {sorted(given)} are not supported by kerasish yet; "
-                         f"pass None (received {given}).")
-
-
-def _serialize_regularizer(regularizer):
-    return None if regularizer is None else regularizers.serialize(regularizer)
+def _serialize_optional(module, obj):
+    """`module.serialize(obj)`, or None for None (regularizers, constraints)."""
+    return None if obj is None else module.serialize(obj)

@@ -1,48 +1,56 @@
-"""Embedding: integer ids -> rows of a trainable (input_dim, output_dim) table, Flax's nnx.Embed."""
+"""Embedding: integer ids -> rows of a trainable (input_dim, output_dim) table."""
 
 from __future__ import annotations
 
-from flax import nnx
+import jax.numpy as jnp
 
-from kerasish import initializers
+from kerasish import constraints, initializers, regularizers
 from kerasish.layers.base import Layer, positive_int
-
-
-class _Embed(nnx.Module):
-    def __init__(self, embed: nnx.Embed):
-        self.embed = embed
-
-    def __call__(self, x):
-        return self.embed(x.astype("int32"))
+from kerasish.layers.core import _serialize_optional
 
 
 class Embedding(Layer):
     """Maps each integer in [0, input_dim) to a learned vector of size `output_dim`."""
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, mask_zero: bool = False, **kwargs):
-        super().__init__(**kwargs)
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero: bool = False,
+                 weights=None, lora_rank=None, **kwargs):
         if mask_zero:
-            raise ValueError("kerasish's Embedding does not support `mask_zero=True` (Sequential models "
-                             "here carry no masks). Received: mask_zero=True")
+            raise ValueError("kerasish's Embedding does not support `mask_zero=True` yet (timestep masks are "
+                             "not propagated). Received: mask_zero=True")
+        if lora_rank is not None:
+            raise ValueError(f"LoRA (`lora_rank`) is not supported by kerasish. Received: lora_rank={lora_rank}")
+        super().__init__(**kwargs)
         self.input_dim = positive_int(input_dim, "input_dim")
         self.output_dim = positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = self._set_regularizer(("embed", "embedding"), embeddings_regularizer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = False
+        self._initial_weights = weights
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+        self.built = True
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)
 
-    def make_module(self, input_shape, rngs):
-        return _Embed(nnx.Embed(self.input_dim, self.output_dim, embedding_init=self.embeddings_initializer,
-                                dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs))
-
-    def weight_specs(self):
-        return [(("embed", "embedding"), "embeddings", True)]
+    def call(self, inputs):
+        ids = jnp.asarray(inputs)
+        if not jnp.issubdtype(ids.dtype, jnp.integer):
+            ids = ids.astype("int32")
+        return jnp.take(self.embeddings.value, ids, axis=0)
 
     def get_config(self):
-        from kerasish import regularizers
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": None if self.embeddings_regularizer is None
-                else regularizers.serialize(self.embeddings_regularizer), "mask_zero": False}
+                "embeddings_regularizer": _serialize_optional(regularizers, self.embeddings_regularizer),
+                "embeddings_constraint": _serialize_optional(constraints, self.embeddings_constraint),
+                "mask_zero": False}

@@ -1,17 +1,19 @@
-"""FlaxLayer: any Flax NNX module as a layer of a Sequential model.
+"""FlaxLayer: any Flax NNX module as a layer.
 
-The module is used as given (its parameters, its random streams); its `Param`s are trained, its
-other variables (batch statistics, RNG counts) are carried as model state. Dropout / BatchNorm
-inside it switch between training and inference with the rest of the model.
+The module is an attribute of the layer, so it is part of the model's graph as it is: its `Param`s
+are trained, its other variables (batch statistics, RNG counts) are carried as model state, and
+Dropout / BatchNorm inside it switch between training and inference with the rest of the model.
 """
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 from flax import nnx
 
 from kerasish.layers.base import Layer
+
+
+def _set_mode(module: nnx.Module, training: bool) -> None:
+    module.set_attributes(deterministic=not training, use_running_average=not training, raise_if_not_found=False)
 
 
 class FlaxLayer(Layer):
@@ -27,28 +29,17 @@ class FlaxLayer(Layer):
         if not isinstance(module, nnx.Module):
             raise TypeError(f"FlaxLayer expects a flax.nnx.Module instance. Received: module={module!r} "
                             f"of type {type(module).__name__}")
-        self._given = module
+        self.module = module
+        self.built = True
 
-    def make_module(self, input_shape, rngs):
-        return self._given
-
-    def compute_output_shape(self, input_shape):
-        sample = jax.ShapeDtypeStruct((1 if input_shape[0] is None else input_shape[0], *input_shape[1:]),
-                                      jnp.float32)
-        graphdef, state = nnx.split(self._given)
-        out = jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state, sample)
-        return (input_shape[0], *out.shape[1:])
-
-    def weight_specs(self):
-        module = self.module if self.module is not None else self._given
-        specs = []
-        for path, variable in nnx.iter_graph(module):
-            if isinstance(variable, nnx.Variable) and not isinstance(variable, (nnx.RngState,)):
-                specs.append((tuple(path), "/".join(str(p) for p in path),
-                              isinstance(variable, nnx.Param)))
-        return specs
+    def call(self, inputs, training=None):
+        _set_mode(self.module, bool(training))
+        try:
+            return self.module(inputs)
+        finally:
+            _set_mode(self.module, False)
 
     def get_config(self):
         raise TypeError(
-            f"FlaxLayer '{self.name}' wraps a live {type(self._given).__name__} module, which has no "
+            f"FlaxLayer '{self.name}' wraps a live {type(self.module).__name__} module, which has no "
             "JSON config: save its weights with `model.save_weights(...)` and rebuild the model in code.")

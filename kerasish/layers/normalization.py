@@ -1,115 +1,190 @@
-"""BatchNormalization and LayerNormalization.
+"""BatchNormalization and LayerNormalization (Keras defaults: momentum 0.99, epsilon 1e-3).
 
-BatchNormalization (Keras defaults: momentum 0.99, epsilon 1e-3) on Flax's nnx.BatchNorm.
-
-Training normalizes with the batch's statistics and updates the moving ones; inference uses the
-moving ones. With a padded last batch the model passes `mask`, so padded rows never enter the
-statistics.
+BatchNormalization normalizes with the batch's statistics in training and updates the moving ones
+(non-trainable variables, assigned in `call`, carried by `fit` as model state); inference uses the
+moving ones. When the training engine pads the last batch, the call context's `row_mask` leaves
+the padded rows out of the statistics. Statistics are computed in float32 under mixed precision.
 """
 
 from __future__ import annotations
 
-from flax import nnx
+import jax.numpy as jnp
 
-from kerasish import initializers
+from kerasish import constraints, initializers, regularizers
+from kerasish.layers import context
 from kerasish.layers.base import Layer
+from kerasish.layers.core import _serialize_optional
 
 
-class _BatchNorm(nnx.Module):
-    def __init__(self, bn: nnx.BatchNorm):
-        self.bn = bn
+def _check_float(name: str, value, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "non-negative"
+        raise ValueError(f"Argument `{name}` must be a {kind} float. Received: {name}={value!r}")
+    return float(value)
 
-    def __call__(self, x, mask=None):
-        if mask is not None:
-            mask = mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)).astype(bool)
-            mask = mask & (x == x)  # broadcast the row mask to x's shape, as nnx.BatchNorm expects
-        return self.bn(x, mask=mask)
+
+def _axes(axis, ndim: int, name: str) -> tuple[int, ...]:
+    items = axis if isinstance(axis, (list, tuple)) else (axis,)
+    out = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, int) or not -ndim <= a < ndim:
+            raise ValueError(f"Invalid axis for layer '{name}': {axis!r}, for inputs of rank {ndim}.")
+        out.append(a % ndim)
+    return tuple(sorted(out))
+
+
+def _masked_moments(x, axes, mask):
+    """Mean and (biased) variance over `axes`, counting only rows where `mask` (shape [batch]) is 1."""
+    if mask is None:
+        mean = jnp.mean(x, axis=axes)
+        return mean, jnp.mean(jnp.square(x - jnp.expand_dims(mean, axes)), axis=axes)
+    weights = mask.reshape(mask.shape + (1,) * (x.ndim - 1)).astype(x.dtype)
+    weights = jnp.broadcast_to(weights, x.shape)
+    count = jnp.maximum(jnp.sum(weights, axis=axes), 1.0)
+    mean = jnp.sum(x * weights, axis=axes) / count
+    centered = jnp.where(weights > 0, x - jnp.expand_dims(mean, axes), 0.0)
+    return mean, jnp.sum(jnp.square(centered), axis=axes) / count
+
+
+def _set_gamma_beta_args(layer, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                         beta_constraint, gamma_constraint) -> None:
+    layer.beta_initializer = initializers.get(beta_initializer)
+    layer.gamma_initializer = initializers.get(gamma_initializer)
+    layer.beta_regularizer = regularizers.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+    layer.beta_constraint = constraints.get(beta_constraint)
+    layer.gamma_constraint = constraints.get(gamma_constraint)
+
+
+def _gamma_beta_config(layer) -> dict:
+    return {"beta_initializer": initializers.serialize(layer.beta_initializer),
+            "gamma_initializer": initializers.serialize(layer.gamma_initializer),
+            "beta_regularizer": _serialize_optional(regularizers, layer.beta_regularizer),
+            "gamma_regularizer": _serialize_optional(regularizers, layer.gamma_regularizer),
+            "beta_constraint": _serialize_optional(constraints, layer.beta_constraint),
+            "gamma_constraint": _serialize_optional(constraints, layer.gamma_constraint)}
 
 
 class BatchNormalization(Layer):
-    """Normalizes the last axis to zero mean and unit variance, then scales by gamma and shifts by beta."""
+    """Normalizes `axis` (default the last, channels) to zero mean and unit variance, then scales by
+    gamma and shifts by beta."""
 
-    accepts_mask = True
-
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
-                 center: bool = True, scale: bool = True, beta_initializer="zeros",
-                 gamma_initializer="ones", moving_mean_initializer="zeros",
-                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, synchronized: bool = False,
                  **kwargs):
         super().__init__(**kwargs)
-        if axis not in (-1,):
-            raise ValueError(f"kerasish's BatchNormalization normalizes the last (channels) axis only. "
-                             f"Received: axis={axis!r}")
-        for arg, value in (("momentum", momentum), ("epsilon", epsilon)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"Argument `{arg}` must be a non-negative float. Received: {arg}={value!r}")
+        if synchronized:
+            raise ValueError("`synchronized=True` is not supported: under a kerasish distribution the batch "
+                             "statistics are already computed over the whole (global) batch.")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"Argument `axis` must be an integer. Received: axis={axis!r}")
+        _check_float("momentum", momentum)
         if not momentum < 1:
             raise ValueError(f"Argument `momentum` must be smaller than 1. Received: momentum={momentum!r}")
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), _check_float("epsilon", epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        _set_gamma_beta_args(self, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                             beta_constraint, gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.gamma_regularizer = self._set_regularizer(("bn", "scale"), gamma_regularizer) if scale else None
-        self.beta_regularizer = self._set_regularizer(("bn", "bias"), beta_regularizer) if center else None
+        self.supports_masking = True
 
-    def make_module(self, input_shape, rngs):
-        features = input_shape[-1]
+    def build(self, input_shape):
+        axis = _axes(self.axis, len(input_shape), self.name)[0]
+        features = input_shape[axis]
         if features is None:
-            raise ValueError(f"Layer '{self.name}': the normalized axis must be defined. "
+            raise ValueError(f"Layer '{self.name}': the normalized axis {self.axis} must be defined. "
                              f"Received input shape {input_shape}.")
-        bn = nnx.BatchNorm(features, use_running_average=True, momentum=self.momentum,
-                           epsilon=self.epsilon, use_bias=self.center, use_scale=self.scale,
-                           bias_init=self.beta_initializer, scale_init=self.gamma_initializer,
-                           dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
-        # Keras lets the moving statistics start from initializers too.
-        key = rngs.params()
-        bn.mean[...] = self.moving_mean_initializer(key, (features,), bn.mean[...].dtype)
-        bn.var[...] = self.moving_variance_initializer(key, (features,), bn.var[...].dtype)
-        return _BatchNorm(bn)
+        shape = (features,)
+        self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                                     autocast=False) if self.scale else None
+        self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                                    autocast=False) if self.center else None
+        self.moving_mean = self.add_weight(name="moving_mean", shape=shape, trainable=False, autocast=False,
+                                           initializer=self.moving_mean_initializer)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=shape, trainable=False,
+                                               autocast=False, initializer=self.moving_variance_initializer)
+        self.built = True
 
-    def weight_specs(self):
-        specs = []
-        if self.scale:
-            specs.append((("bn", "scale"), "gamma", True))
-        if self.center:
-            specs.append((("bn", "bias"), "beta", True))
-        return specs + [(("bn", "mean"), "moving_mean", False), (("bn", "var"), "moving_variance", False)]
+    def call(self, inputs, training=None, mask=None):
+        out_dtype = inputs.dtype
+        x = inputs.astype(jnp.float32) if inputs.dtype in (jnp.float16, jnp.bfloat16) else inputs
+        axis = _axes(self.axis, x.ndim, self.name)[0]
+        reduce = tuple(a for a in range(x.ndim) if a != axis)
+        broadcast = [1] * x.ndim
+        broadcast[axis] = x.shape[axis]
+        if training and self.trainable:
+            mean, variance = _masked_moments(x, reduce, context.row_mask())
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean.value * m + mean.astype(self.moving_mean.dtype) * (1 - m))
+            self.moving_variance.assign(self.moving_variance.value * m
+                                        + variance.astype(self.moving_variance.dtype) * (1 - m))
+        else:
+            mean, variance = self.moving_mean.value, self.moving_variance.value
+        inv = 1.0 / jnp.sqrt(variance.astype(x.dtype) + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * self.gamma.value.astype(x.dtype)
+        y = (x - mean.astype(x.dtype).reshape(broadcast)) * inv.reshape(broadcast)
+        if self.beta is not None:
+            y = y + self.beta.value.astype(x.dtype).reshape(broadcast)
+        return y.astype(out_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                **_gamma_beta_config(self),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "synchronized": False}
 
 
 class LayerNormalization(Layer):
-    """Normalizes each sample over its last axis (Keras defaults: epsilon 1e-3, center, scale)."""
+    """Normalizes each sample over `axis` (default the last; Keras defaults: epsilon 1e-3, center, scale)."""
 
-    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
-                 beta_initializer="zeros", gamma_initializer="ones", **kwargs):
+    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 rms_scaling: bool = False, beta_initializer="zeros", gamma_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
         super().__init__(**kwargs)
-        if axis != -1:
-            raise ValueError(f"kerasish's LayerNormalization normalizes the last axis only. Received: axis={axis!r}")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
-            raise ValueError(f"Argument `epsilon` must be a positive float. Received: epsilon={epsilon!r}")
-        self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.epsilon = _check_float("epsilon", epsilon, positive=True)
+        self.center, self.scale, self.rms_scaling = bool(center), bool(scale), bool(rms_scaling)
+        _set_gamma_beta_args(self, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                             beta_constraint, gamma_constraint)
+        self.supports_masking = True
 
-    def make_module(self, input_shape, rngs):
-        return nnx.LayerNorm(input_shape[-1], epsilon=self.epsilon, use_bias=self.center, use_scale=self.scale,
-                             bias_init=self.beta_initializer, scale_init=self.gamma_initializer,
-                             dtype=self.compute_dtype, param_dtype=self.dtype, rngs=rngs)
+    def build(self, input_shape):
+        axes = _axes(self.axis, len(input_shape), self.name)
+        shape = tuple(input_shape[a] for a in axes)
+        self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                                     autocast=False) if self.scale or self.rms_scaling else None
+        self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                                    autocast=False) if self.center and not self.rms_scaling else None
+        self.built = True
 
-    def weight_specs(self):
-        return ([(("scale",), "gamma", True)] if self.scale else []) + \
-            ([(("bias",), "beta", True)] if self.center else [])
+    def call(self, inputs):
+        out_dtype = inputs.dtype
+        x = inputs.astype(jnp.float32) if inputs.dtype in (jnp.float16, jnp.bfloat16) else inputs
+        axes = _axes(self.axis, x.ndim, self.name)
+        broadcast = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
+        if self.rms_scaling:
+            y = x * jnp.reciprocal(jnp.sqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + self.epsilon))
+        else:
+            mean = jnp.mean(x, axis=axes, keepdims=True)
+            variance = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+            y = (x - mean) / jnp.sqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            y = y * self.gamma.value.astype(x.dtype).reshape(broadcast)
+        if self.beta is not None:
+            y = y + self.beta.value.astype(x.dtype).reshape(broadcast)
+        return y.astype(out_dtype)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+                "scale": self.scale, "rms_scaling": self.rms_scaling, **_gamma_beta_config(self)}

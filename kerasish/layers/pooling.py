@@ -1,22 +1,13 @@
 """Pooling layers (channels last): MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-GlobalMaxPooling2D. Each module calls one pure pooling function; no weights."""
+GlobalMaxPooling2D. Each calls one pure pooling function (`kerasish.kernels`); no weights."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
-from flax import nnx
 
 from kerasish import kernels
 from kerasish.layers.base import Layer, int_tuple, padding_arg
 from kerasish.layers.conv import conv_output_length
-
-
-class _Pool(nnx.Module):
-    def __init__(self, fn, pool_size, strides, padding):
-        self.fn, self.pool_size, self.strides, self.padding = fn, pool_size, strides, padding
-
-    def __call__(self, x):
-        return self.fn(x, self.pool_size, self.strides, self.padding)
 
 
 class _Pooling2D(Layer):
@@ -41,8 +32,8 @@ class _Pooling2D(Layer):
                              f"{self.pool_size}; the output would be empty.")
         return (input_shape[0], h, w, input_shape[3])
 
-    def make_module(self, input_shape, rngs):
-        return _Pool(type(self)._pool_fn, self.pool_size, self.strides, self.padding)
+    def call(self, inputs):
+        return type(self)._pool_fn(inputs, self.pool_size, self.strides, self.padding)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
@@ -57,14 +48,6 @@ class MaxPooling2D(_Pooling2D):
 class AveragePooling2D(_Pooling2D):
     """Mean over windows; with padding="same" the mean counts only the real (unpadded) pixels."""
     _pool_fn = staticmethod(kernels.avg_pool2d)
-
-
-class _Global(nnx.Module):
-    def __init__(self, reduce, keepdims):
-        self.reduce, self.keepdims = reduce, keepdims
-
-    def __call__(self, x):
-        return self.reduce(x, axis=(1, 2), keepdims=self.keepdims)
 
 
 class _GlobalPooling2D(Layer):
@@ -83,8 +66,8 @@ class _GlobalPooling2D(Layer):
             return (input_shape[0], 1, 1, input_shape[3])
         return (input_shape[0], input_shape[3])
 
-    def make_module(self, input_shape, rngs):
-        return _Global(type(self)._reduce, self.keepdims)
+    def call(self, inputs):
+        return type(self)._reduce(inputs, axis=(1, 2), keepdims=self.keepdims)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

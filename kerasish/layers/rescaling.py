@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
-from flax import nnx
 
 from kerasish.layers.base import Layer
-
-
-class _Rescale(nnx.Module):
-    def __init__(self, scale: float, offset: float, dtype: str):
-        self.scale, self.offset, self.dtype = scale, offset, dtype
-
-    def __call__(self, x):
-        return x.astype(self.dtype) * jnp.asarray(self.scale, self.dtype) + jnp.asarray(self.offset, self.dtype)
 
 
 class Rescaling(Layer):
@@ -26,8 +17,9 @@ class Rescaling(Layer):
                 raise ValueError(f"`{arg}` must be a number. Received: {arg}={value!r}")
         self.scale, self.offset = float(scale), float(offset)
 
-    def make_module(self, input_shape, rngs):
-        return _Rescale(self.scale, self.offset, self.compute_dtype)
+    def call(self, inputs):
+        dtype = self.compute_dtype
+        return jnp.asarray(inputs).astype(dtype) * jnp.asarray(self.scale, dtype) + jnp.asarray(self.offset, dtype)
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}

@@ -1,7 +1,7 @@
 """kerasish.models: Sequential, the Model base class, and load_model."""
 
 from kerasish.models.model import Model
-from kerasish.models.sequential import Sequential, SequentialModule
+from kerasish.models.sequential import Sequential
 from kerasish.saving import load_model
 
-__all__ = ["Model", "Sequential", "SequentialModule", "load_model"]
+__all__ = ["Model", "Sequential", "load_model"]

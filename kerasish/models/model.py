@@ -1,5 +1,5 @@
-"""Model: what every kerasish model has besides its structure — compile, fit, evaluate, predict,
-the *_on_batch methods, weights as NumPy lists and save/load entry points.
+"""Model: a Layer that trains — compile, fit, evaluate, predict, the *_on_batch methods, save/load
+entry points, and what the training engine asks of a model (its protocol, docs/CONTRACTS.md).
 
 The training maths live in `kerasish.training`; this class only checks arguments and delegates.
 """
@@ -8,24 +8,83 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from kerasish.layers import context
+from kerasish.layers.base import Layer, normalize_shape
+from kerasish.models.summary import print_summary
 from kerasish.training import loop
 from kerasish.training.engine import Engine
 from kerasish.utils import rng
 
 
-class Model:
-    """Base class of Sequential. Subclasses provide `_module`, `layers`, `_ensure_built`."""
+def _is_nested(shape) -> bool:
+    return isinstance(shape, dict) or (isinstance(shape, (list, tuple)) and any(
+        isinstance(d, (list, tuple, dict)) for d in shape))
 
-    def __init__(self, name: str | None = None):
-        self.name = name
+
+class Model(Layer):
+    """A layer with training: `compile`, `fit`, `evaluate`, `predict`, saving. Subclass it with layers
+    as attributes and a `call(inputs, training=None)`; `keras.Sequential` is one.
+
+    The model is an `nnx.Module` like every layer, so Flax's tools work on it directly
+    (`nnx.split(model)`, `nnx.Optimizer(model, tx, wrt=nnx.Param)`, `nnx.jit`).
+
+    Example:
+        >>> class MLP(keras.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden, self.out = layers.Dense(64, activation="relu"), layers.Dense(10)
+        ...     def call(self, inputs, training=None):
+        ...         return self.out(self.hidden(inputs))
+    """
+
+    def __new__(cls, *args, **kwargs):
+        from kerasish.layers.symbolic import any_symbolic
+        if ("inputs" in kwargs and "outputs" in kwargs) or (len(args) >= 2 and any_symbolic(args[:2], {})):
+            raise ValueError("The functional API (`keras.Model(inputs, outputs)`) is not supported by kerasish "
+                             "yet; build the model with `keras.Sequential` or subclass `keras.Model`.")
+        return super().__new__(cls)
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None, **kwargs):
+        super().__init__(name=name, trainable=trainable, dtype=dtype, **kwargs)
         self._engine: Engine | None = None
+        self._predict_only: Engine | None = None
         self.stop_training = False
         self.history = None
         self._in_fit = False
-        self._module: nnx.Module | None = None
+
+    # -- structure -----------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._sublayers())
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Model {type(self).__name__} does not have a `call()` method implemented.")
+
+    def build(self, input_shape=None) -> None:
+        """Builds every layer by tracing `call` on a symbolic input of `input_shape` (batch first)."""
+        if type(self).build is not Model.build:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        from kerasish.layers import symbolic
+        shape = normalize_shape(input_shape, "input_shape") if not _is_nested(input_shape) else input_shape
+        symbolic.output_shape(self, shape)
+        self._build_shape = shape
+        self.built = True
+
+    def _ensure_built(self, input_shape) -> None:
+        """Builds the model for data whose (per-input) shape is `input_shape` if it is not built yet."""
+        if not self.built:
+            self.build(input_shape)
+
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range=None) -> None:
+        """Prints the layers, their output shapes and parameter counts, like Keras."""
+        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
 
     # -- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -38,6 +97,12 @@ class Model:
         ("auto", "scan", "unroll") says how those steps run inside the call."""
         if loss_weights is not None:
             raise ValueError("`loss_weights` applies to multi-output models; a Sequential model has one output.")
+        for hook in ("train_step", "test_step", "predict_step"):
+            if hasattr(type(self), hook):
+                raise NotImplementedError(
+                    f"{type(self).__name__} overrides `{hook}`, which kerasish cannot run yet (Keras's stateless "
+                    "JAX form is not implemented). Override `compute_loss` instead, or write the loop with "
+                    "`jax.jit` and `nnx.split` / `nnx.merge` on the model.")
         engine = Engine(self, optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
                         steps_per_execution=steps_per_execution, jit_compile=jit_compile, loop=loop,
                         run_eagerly=run_eagerly)
@@ -115,78 +180,54 @@ class Model:
         values = [logs[name] for name in self._engine.metric_names]
         return values[0] if len(values) == 1 else values
 
-    # -- weights ----------------------------------------------------------------------------
-    @property
-    def weights(self) -> list:
-        return [w for layer in self.layers for w in layer.weights]
+    # -- what the engine asks of a model (docs/CONTRACTS.md) ------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
+        """The training loss of one batch (Keras's hook; override it to change the loss).
 
-    @property
-    def trainable_weights(self) -> list:
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list:
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
-
-    def get_weights(self) -> list[np.ndarray]:
-        """All weights as NumPy arrays, layer by layer in Keras's order."""
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights) -> None:
-        """Sets all weights from a list like `get_weights()` returns; nothing changes on a mismatch."""
-        weights = list(weights)
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(f"You called `set_weights(weights)` on model '{self.name}' with a weight list of "
-                             f"length {len(weights)}, but the model was expecting {len(own)} weights.")
-        for w, value in zip(own, weights):
-            if tuple(np.shape(value)) != w.shape:
-                raise ValueError(f"Weight {w.path} has shape {w.shape}; received a value of shape "
-                                 f"{tuple(np.shape(value))}.")
-        for w, value in zip(own, weights):
-            w.assign(value)
-
-    def count_params(self) -> int:
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model '{self.name}', but the model has "
-                             "not been built. You can build it manually via: `model.build(batch_input_shape)`.")
-        return sum(layer.count_params() for layer in self.layers)
-
-    # -- what the engine asks of a model ------------------------------------------------------
-    def _trainable_filter(self):
-        flags = self._trainable_key()
-        return lambda path, value: isinstance(value, nnx.Param) and flags[path[1]]
-
-    def _trainable_key(self) -> tuple[bool, ...]:
-        return tuple(layer.trainable for layer in self.layers)
-
-    def _weight_path(self, nnx_path: tuple) -> str:
-        """'dense/kernel' for the nnx path ('layers', i, 'linear', 'kernel'): what LayoutMap keys match."""
-        layer = self.layers[nnx_path[1]]
-        for path, name, _ in layer.weight_specs():
-            if tuple(path) == tuple(nnx_path[2:]):
-                return f"{layer.name}/{name}"
-        return "/".join(str(p) for p in (layer.name, *nnx_path[2:]))
-
-    def _regularization(self, module) -> Any:
-        total = 0.0
-        for layer, child in zip(self.layers, module.layers):
-            total = total + layer.regularization_loss(child)
+        The default is the compiled loss, weighted by `sample_weight` and averaged over the batch's
+        real rows, plus every loss in `self.losses` (`add_loss`, activity and weight regularization).
+        """
+        total = jnp.zeros((), jnp.float32)
+        loss_fn = None if self._engine is None else self._engine.loss
+        if loss_fn is not None and y is not None:
+            per_sample = loss_fn.call(y, y_pred.astype(jnp.float32)).astype(jnp.float32)
+            weights = jnp.ones(per_sample.shape[:1], jnp.float32) if sample_weight is None else sample_weight
+            mask = context.row_mask()
+            count = jnp.sum(mask) if mask is not None else jnp.asarray(per_sample.shape[0], jnp.float32)
+            total = jnp.sum(per_sample * weights) / jnp.maximum(count, 1.0)
+        for loss in self.losses:
+            total = total + jnp.asarray(loss, jnp.float32)
         return total
 
-    def _compute_dtype(self) -> str:
-        """The dtype inputs are cast to: the first layer's compute dtype (its mixed precision policy)."""
-        return self.layers[0].compute_dtype if self.layers else "float32"
+    def _trainable_filter(self):
+        """The NNX filter of the variables `fit` trains: Params not under a frozen layer."""
+        frozen = tuple(tuple(path) for path, node in nnx.iter_graph(self)
+                       if isinstance(node, Layer) and not node.trainable)
+
+        def trainable(path, value) -> bool:
+            return isinstance(value, nnx.Param) and not any(tuple(path[:len(p)]) == p for p in frozen)
+        return trainable
+
+    def _structure_key(self) -> Any:
+        """Changes whenever what is compiled must change: the modules and variables of the graph
+        (types, shapes, dtypes), or which layers are frozen. Other Python attributes (the history of
+        the last `fit`, flags) do not count."""
+        key = []
+        for path, node in nnx.iter_graph(self):
+            if isinstance(node, nnx.Variable):
+                value = node.get_value()
+                key.append((tuple(path), type(node), getattr(value, "shape", None), str(getattr(value, "dtype", ""))))
+            elif isinstance(node, nnx.Module):
+                key.append((tuple(path), type(node), getattr(node, "_trainable", None)))
+        return tuple(key)
 
     def _uses_float16(self) -> bool:
-        return any(layer.compute_dtype == "float16" for layer in self.layers)
+        return any(layer.compute_dtype == "float16" for layer in self._flatten_layers())
 
     @property
     def flax_module(self) -> nnx.Module:
-        """The whole model as an ordinary Flax NNX module (in inference mode; call `.train()` to switch)."""
-        if self._module is None:
-            raise ValueError(f"Model '{self.name}' has not been built yet: call `build(input_shape)` or fit it first.")
-        return self._module
+        """The model itself: it is an ordinary Flax NNX module (kept for code written before that)."""
+        return self
 
     # -- saving (kerasish.saving does the work) ---------------------------------------------
     def save(self, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:

@@ -1,38 +1,20 @@
 """Sequential: a stack of layers, each feeding the next.
 
-Owns the model's structure: adding/removing layers, building every layer's NNX module for an input
-shape, the whole model as one NNX module (`flax_module`), `summary`, and `get_config`/`from_config`.
+Owns the model's structure: adding/removing layers, building every layer for an input shape,
+`call` (each layer on the previous one's output), and `get_config`/`from_config`. It is a `Model`
+(so an NNX module) whose layers live in one list attribute, in order.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-import jax.numpy as jnp
-from flax import nnx
-
-from kerasish.layers.base import Layer, call_in_mode, normalize_shape
-from kerasish.layers.core import InputLayer, KerasTensor
+from kerasish.layers import symbolic
+from kerasish.layers.base import Layer, normalize_shape
+from kerasish.layers.core import InputLayer
+from kerasish.layers.symbolic import KerasTensor
 from kerasish.models.model import Model
-from kerasish.models.summary import print_summary
 from kerasish.utils import naming
-
-
-class SequentialModule(nnx.Module):
-    """The NNX module of a Sequential model: calls its children in order.
-
-    `mask` (one 0/1 value per row) marks the real rows of a padded batch; it goes to the children
-    that use it (BatchNormalization), so padding never changes batch statistics.
-    """
-
-    def __init__(self, children: list[nnx.Module], takes_mask: tuple[bool, ...]):
-        self.layers = nnx.List(children)
-        self.takes_mask = takes_mask
-
-    def __call__(self, x, mask=None):
-        for child, takes_mask in zip(self.layers, self.takes_mask):
-            x = child(x, mask=mask) if takes_mask and mask is not None else child(x)
-        return x
 
 
 class Sequential(Model):
@@ -46,8 +28,7 @@ class Sequential(Model):
     def __init__(self, layers: Iterable[Any] | None = None, trainable: bool = True, name: str | None = None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
-        super().__init__(name or naming.unique_name("sequential"))
-        self.trainable = trainable
+        super().__init__(name=name or naming.unique_name("sequential"), trainable=trainable)
         self._layers: list[Layer] = []
         self._input_shape: tuple | None = None
         self._input_layer: InputLayer | None = None
@@ -55,18 +36,18 @@ class Sequential(Model):
             self.add(layer)
 
     # -- structure --------------------------------------------------------------------------
-    @property
-    def layers(self) -> list[Layer]:
+    def _sublayers(self) -> list[Layer]:
         return list(self._layers)
 
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Appends a layer (or a `keras.Input(...)`, which fixes the input shape)."""
         if isinstance(layer, KerasTensor):
-            layer = layer._keras_layer
+            node = layer._keras_history
+            layer = node.layer if node is not None else None
         if isinstance(layer, InputLayer):
             if self._layers or self._input_layer is not None:
-                raise ValueError("Sequential model '{}' has already been configured to use an input; an "
-                                 "InputLayer can only be added first.".format(self.name))
+                raise ValueError(f"Sequential model '{self.name}' has already been configured to use an input; "
+                                 "an InputLayer can only be added first.")
             self._input_layer = layer
             self._input_shape = layer.batch_shape
             return
@@ -95,15 +76,12 @@ class Sequential(Model):
         return layer
 
     def _invalidate(self) -> None:
-        self._module = None
-        if self._engine is not None:
-            self._engine.reset()  # the structure changed: recompile the steps, restart the optimizer
+        self.built = False
+        for engine in (self._engine, self._predict_only):
+            if engine is not None:
+                engine.reset()  # the structure changed: recompile the steps, restart the optimizer
 
     # -- building ---------------------------------------------------------------------------
-    @property
-    def built(self) -> bool:
-        return self._module is not None
-
     def build(self, input_shape=None) -> None:
         """Builds every layer for `input_shape` (batch dimension first, e.g. `(None, 28, 28, 1)`)."""
         if input_shape is None:
@@ -115,18 +93,10 @@ class Sequential(Model):
             raise ValueError(f"Sequential model '{self.name}' has no layers; add layers before building it.")
         shape = input_shape
         for layer in self._layers:
-            if layer.built and layer.input_shape is not None and _compatible(layer.input_shape, shape):
-                shape = layer.output_shape
-                continue
-            layer.build(shape)
-            shape = layer.output_shape
+            shape = symbolic.build_layer(layer, shape)
         self._input_shape = input_shape
-        self._module = SequentialModule([layer.module for layer in self._layers],
-                                        tuple(layer.accepts_mask for layer in self._layers))
-
-    def _ensure_built(self, input_shape) -> None:
-        if self._module is None:
-            self.build(self._input_shape or input_shape)
+        self._output_shape = shape
+        self.built = True
 
     @property
     def input_shape(self) -> tuple:
@@ -138,20 +108,23 @@ class Sequential(Model):
     def output_shape(self) -> tuple:
         if not self.built:
             raise AttributeError(f"Sequential model '{self.name}' has not been built yet.")
-        return self._layers[-1].output_shape
+        return self._layers[-1]._output_shape
 
-    def __call__(self, inputs, training: bool = False):
-        """Runs the model eagerly on an array (inference mode unless `training=True`)."""
-        x = jnp.asarray(inputs)
-        self._ensure_built((None, *x.shape[1:]))
-        return call_in_mode(self._module, x, training)
+    def _ensure_built(self, input_shape) -> None:
+        if not self.built:
+            self.build(self._input_shape or input_shape)
+
+    def call(self, inputs, training=None, mask=None):
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def _build_on_call(self, args, kwargs) -> None:
+        shape = symbolic.shape_of(args[0] if args else kwargs.get("inputs"))
+        self.build(self._input_shape or (None, *shape[1:]))
 
     # -- description ------------------------------------------------------------------------
-    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
-                expand_nested: bool = False, show_trainable: bool = False, layer_range=None) -> None:
-        """Prints the layers, their output shapes and parameter counts, like Keras."""
-        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
-
     def get_config(self) -> dict[str, Any]:
         from kerasish.layers import serialize as serialize_layer
         layers = []
@@ -178,7 +151,3 @@ class Sequential(Model):
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, built={self.built}>"
-
-
-def _compatible(built: tuple, wanted: tuple) -> bool:
-    return len(built) == len(wanted) and all(a is None or b is None or a == b for a, b in zip(built[1:], wanted[1:]))

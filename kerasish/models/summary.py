@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def _bytes(n: int) -> str:
     size = float(n)
@@ -15,7 +17,7 @@ def _bytes(n: int) -> str:
 
 
 def _weight_bytes(weights) -> int:
-    return sum(math.prod(w.shape) * w.dtype.itemsize for w in weights)
+    return sum(math.prod(w.shape) * np.dtype(w.dtype).itemsize for w in weights)
 
 
 def print_summary(model, line_length=None, print_fn=None, show_trainable=False) -> None:
@@ -42,7 +44,7 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False) 
              row(headers, "┃", "┃", "┃", ["<", "<", ">", "<"]), rule("┡", "╇", "┩", "━")]
     layers = model.layers
     for i, layer in enumerate(layers):
-        shape = str(layer.output_shape) if layer.built else "?"
+        shape = str(layer._output_shape) if layer.built and layer._output_shape is not None else "?"
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
         cells = [f"{layer.name} ({type(layer).__name__})", shape, params]
         if show_trainable:

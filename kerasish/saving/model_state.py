@@ -85,10 +85,10 @@ def rebuild(contents: Contents, prefix: str, tree, keep=None):
 
 # -- the model ---------------------------------------------------------------------------------
 def model_state(model):
-    if model._module is None:
+    if not model.built:
         raise ValueError(f"Model '{model.name}' has not been built yet, so it has no weights: call "
                          "`model.build(input_shape)` (or fit it) first.")
-    return nnx.state(model._module)
+    return nnx.state(model)
 
 
 def check_model(contents: Contents, model, path: str, skip_mismatch: bool = False):
@@ -106,7 +106,7 @@ def check_model(contents: Contents, model, path: str, skip_mismatch: bool = Fals
 
 
 def assign_model(contents: Contents, model, keep=None) -> None:
-    nnx.update(model._module, rebuild(contents, MODEL, model_state(model), keep))
+    nnx.update(model, rebuild(contents, MODEL, model_state(model), keep))
 
 
 # -- the optimizer -----------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from kerasish import losses as losses_lib
 from kerasish import mixed_precision
 from kerasish import metrics as metrics_lib
 from kerasish import optimizers as optimizers_lib
-from kerasish.layers.base import set_mode
 from kerasish.training import step as steps
 from kerasish.training.step import StepSpec, TrainState
 from kerasish.utils import compilation_cache
@@ -91,18 +90,15 @@ class Engine:
     def spec(self) -> StepSpec:
         model = self.model
         trainable = model._trainable_filter()
-        module = model._module
-        set_mode(module, True)
-        train_graph, _, _ = nnx.split(module, trainable, ...)
-        set_mode(module, False)
-        eval_graph, _, _ = nnx.split(module, trainable, ...)
-        loss = self.loss if self.loss is not None else _NoLoss()
-        return StepSpec(train_graph, eval_graph, loss, tuple(self.metrics or ()),
-                        model._regularization, trainable, jnp.dtype(model._compute_dtype()))
+        graph, params, _ = nnx.split(model, trainable, ...)
+        constrained = any(isinstance(v, nnx.Variable) and v.get_metadata("constraint", None) is not None
+                          for v in jax.tree.leaves(params, is_leaf=lambda v: isinstance(v, nnx.Variable)))
+        scale_loss = getattr(self.optimizer, "scale_loss", None) or (lambda loss: loss)
+        return StepSpec(graph, tuple(self.metrics or ()), trainable, scale_loss, constrained)
 
     # -- moving arrays between the Python objects and the pure state -----------------------
     def pull(self) -> TrainState:
-        _, params, rest = nnx.split(self.model._module, self.model._trainable_filter(), ...)
+        _, params, rest = nnx.split(self.model, self.model._trainable_filter(), ...)
         if self.optimizer.state is None or self._opt_signature != _signature(params):
             state = self.tx.init(params)
             rate = getattr(self.optimizer, "_learning_rate", None)
@@ -118,8 +114,8 @@ class Engine:
             return state
         by_path = {}
         for path, variable in nnx.to_flat_state(state.params):
-            by_path[tuple(path)] = self.distribution.weight_sharding(
-                self.model._weight_path(tuple(path)), tuple(variable[...].shape))
+            name = variable.get_metadata("path", None) or "/".join(str(p) for p in path)
+            by_path[tuple(path)] = self.distribution.weight_sharding(name, tuple(variable.get_value().shape))
         replicated = self.distribution.replicated()
 
         def sharding_for(keypath, leaf):
@@ -134,12 +130,12 @@ class Engine:
         return jax.tree.map(_put, state, shardings)
 
     def push(self, state: TrainState) -> None:
-        nnx.update(self.model._module, state.params, state.rest)
+        nnx.update(self.model, state.params, state.rest)
         self.optimizer.state = state.opt_state
 
     # -- compiled functions -------------------------------------------------------------------
     def _key(self, kind: str, *extra) -> tuple:
-        return (kind, self.model._trainable_key(), *extra)
+        return (kind, self.model._structure_key(), *extra)
 
     def _count(self, kind: str) -> None:
         self.trace_counts[kind] = self.trace_counts.get(kind, 0) + 1
@@ -228,10 +224,10 @@ class Engine:
         return call
 
     def init_metric_state(self):
+        state = steps.init_metric_state(tuple(self.metrics or ()))
         if self.distribution is not None:
-            return jax.device_put(steps.init_metric_state(
-                StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None)), self.distribution.replicated())
-        return _distinct(steps.init_metric_state(StepSpec(None, None, None, tuple(self.metrics or ()), None, None, None)))
+            return jax.device_put(state, self.distribution.replicated())
+        return _distinct(state)
 
     def results(self, mstate) -> dict[str, float]:
         """Reads the metric state back to the host: the only device-to-host transfer of a loop
@@ -251,13 +247,6 @@ class Engine:
 
 #: the chunk size of "auto" steps_per_execution
 AUTO_STEPS = 32
-
-
-class _NoLoss:
-    """Used when compile() got no loss: the model trains only on its regularization terms."""
-
-    def call(self, y_true, y_pred):
-        return jnp.zeros(y_pred.shape[:1], jnp.float32)
 
 
 def _distinct(tree):

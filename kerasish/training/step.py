@@ -1,7 +1,7 @@
 """Pure training, evaluation and prediction steps.
 
-Owns: the maths of one step (forward, loss, regularization, gradient, optimizer update, metric
-update) and the scheme that runs `k` steps in one compiled call, gathering each batch from data
+Owns: the maths of one step (forward through the model's NNX graph, `model.compute_loss`, gradient,
+optimizer update, constraints, metric update) and the scheme that runs `k` steps in one compiled call, gathering each batch from data
 already on the device. Must not: touch Python objects' state, read values back to the host, or
 import `kerasish.models`. Everything here is a function of pytrees, built once per compiled model
 and handed to `jax.jit` by `training.compiled`.
@@ -16,12 +16,13 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from kerasish.layers import context
 from kerasish.mixed_precision import loss_scale
 
 
 class TrainState(NamedTuple):
     """Everything a training step changes: trainable params, the rest of the model's variables
-    (non-trainable weights, batch statistics, RNG counters) and the optimizer state."""
+    (non-trainable weights, batch statistics, seed generator states) and the optimizer state."""
     params: Any
     rest: Any
     opt_state: Any
@@ -29,23 +30,17 @@ class TrainState(NamedTuple):
 
 class StepSpec(NamedTuple):
     """What a step needs to know about the model; all static (hashable or closed over)."""
-    train_graph: Any          # nnx GraphDef in training mode
-    eval_graph: Any           # nnx GraphDef in inference mode
-    loss: Any                 # Loss with .call(y_true, y_pred) -> per-sample
+    graph: Any                # nnx GraphDef of the model, split as (graph, params, rest)
     metrics: Sequence[Any]    # functional metrics: init / update / compute
-    regularization: Callable[[nnx.Module], jax.Array]
     trainable: Any            # nnx filter selecting the trainable parameters
-    compute_dtype: Any        # dtype inputs are cast to
+    scale_loss: Callable[[jax.Array], jax.Array]  # the optimizer's `loss_scale_factor`
+    constrained: bool         # whether some parameter has a constraint to apply after each update
 
 
-def _as_inputs(x, dtype):
-    return x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.integer) or x.dtype != dtype else x
-
-
-def init_metric_state(spec: StepSpec) -> dict:
+def init_metric_state(metrics: Sequence[Any]) -> dict:
     """Loss tracker (weighted sum, count) plus each metric's own state, all on the device."""
     return {"loss": (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32)),
-            "metrics": [m.init() for m in spec.metrics]}
+            "metrics": [m.init() for m in metrics]}
 
 
 def _update_metrics(spec, mstate, loss_value, count, y, y_pred, weights):
@@ -54,49 +49,65 @@ def _update_metrics(spec, mstate, loss_value, count, y, y_pred, weights):
             "metrics": [m.update(s, y, y_pred, weights) for m, s in zip(spec.metrics, mstate["metrics"])]}
 
 
-def _weighted_loss(spec, y, y_pred, sample_weight, mask):
-    per_sample = spec.loss.call(y, y_pred.astype(jnp.float32)).astype(jnp.float32)
-    count = jnp.sum(mask)
-    return jnp.sum(per_sample * sample_weight * mask) / jnp.maximum(count, 1.0), count
+def _forward(spec: StepSpec, params, rest, batch, training: bool):
+    """The model on one batch: (loss from `model.compute_loss`, y_pred, the model's new `rest`).
+
+    The padded rows' mask is the call context's `row_mask` (BatchNormalization's statistics skip
+    them) and multiplies the sample weights (losses and metrics skip them)."""
+    x, y, sample_weight, mask = batch
+    model = nnx.merge(spec.graph, params, rest, copy=True)
+    with context.scope(context.CallContext(training=training, row_mask=mask)):
+        y_pred = model(x, training=training)
+        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight * mask,
+                                  training=training)
+    _, _, rest = nnx.split(model, spec.trainable, ...)
+    return jnp.asarray(loss, jnp.float32), y_pred, rest
+
+
+def apply_constraints(params):
+    """Each parameter with a `constraint` (Keras: applied after the optimizer step) projected by it."""
+    def project(variable):
+        constraint = variable.get_metadata("constraint", None) if isinstance(variable, nnx.Variable) else None
+        return variable if constraint is None else variable.replace(constraint(variable.get_value()))
+    return jax.tree.map(project, params, is_leaf=lambda v: isinstance(v, nnx.Variable))
 
 
 def train_step(spec: StepSpec, tx: optax.GradientTransformation, state: TrainState, mstate: dict, batch):
     """One optimizer step on `batch = (x, y, sample_weight, mask)`; mask is 0 on padded rows."""
     x, y, sample_weight, mask = batch
+    scale = loss_scale(state.opt_state)  # float16 training: scale the loss, unscale the gradients
 
     def loss_fn(params, rest):
-        model = nnx.merge(spec.train_graph, params, rest, copy=True)
-        y_pred = model(_as_inputs(x, spec.compute_dtype), mask=mask)
-        data_loss, count = _weighted_loss(spec, y, y_pred, sample_weight, mask)
-        total = data_loss + spec.regularization(model)
-        _, _, rest = nnx.split(model, spec.trainable, ...)
-        scaled = total if scale is None else total * scale
-        return scaled, (total, y_pred, rest, count)
+        loss, y_pred, rest = _forward(spec, params, rest, batch, training=True)
+        scaled = spec.scale_loss(loss)
+        return (scaled if scale is None else scaled * scale), (loss, y_pred, rest)
 
-    scale = loss_scale(state.opt_state)  # float16 training: scale the loss, unscale the gradients
-    (_, (loss_value, y_pred, rest, count)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        state.params, state.rest)
+    (_, (loss_value, y_pred, rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, state.rest)
     if scale is not None:
         grads = jax.tree.map(lambda g: g / scale, grads)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    mstate = _update_metrics(spec, mstate, loss_value, count, y, y_pred.astype(jnp.float32), sample_weight * mask)
+    if spec.constrained:
+        params = apply_constraints(params)
+    mstate = _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred), sample_weight * mask)
     return TrainState(params, rest, opt_state), mstate
 
 
 def eval_step(spec: StepSpec, state: TrainState, mstate: dict, batch):
     """Loss and metrics of the model in inference mode; the state is not changed."""
     x, y, sample_weight, mask = batch
-    model = nnx.merge(spec.eval_graph, state.params, state.rest, copy=True)
-    y_pred = model(_as_inputs(x, spec.compute_dtype))
-    data_loss, count = _weighted_loss(spec, y, y_pred, sample_weight, mask)
-    loss_value = data_loss + spec.regularization(model)
-    return _update_metrics(spec, mstate, loss_value, count, y, y_pred.astype(jnp.float32), sample_weight * mask)
+    loss_value, y_pred, _ = _forward(spec, state.params, state.rest, batch, training=False)
+    return _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred), sample_weight * mask)
 
 
 def predict_step(spec: StepSpec, state: TrainState, x):
-    model = nnx.merge(spec.eval_graph, state.params, state.rest, copy=True)
-    return model(_as_inputs(x, spec.compute_dtype))
+    model = nnx.merge(spec.graph, state.params, state.rest, copy=True)
+    with context.scope(context.CallContext(training=False)):
+        return model(x, training=False)
+
+
+def _as_float32(tree):
+    return jax.tree.map(lambda a: a.astype(jnp.float32) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
 
 
 # -- several steps per compiled call --------------------------------------------------------

@@ -44,6 +44,7 @@ if args.model_parallel:
 elif not args.single:
     keras.distribution.set_distribution(keras.distribution.DataParallel())
 
+keras.utils.set_random_seed(7)  # before the layers: Dropout seeds its generator when created, as in Keras
 rng = np.random.default_rng(0)
 if args.model == "mlp":
     x = rng.normal(size=(150, 12)).astype("float32")
@@ -57,7 +58,6 @@ else:
              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(8, activation="relu"),
              layers.Dense(2, activation="softmax")]
 
-keras.utils.set_random_seed(7)
 model = keras.Sequential(stack)
 model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
 history = model.fit(x, y, batch_size=20, epochs=3, verbose=0)  # 20 is not a multiple of 8 devices
