@@ -7,12 +7,13 @@ Everything public is listed here.
 """
 
 from kerasish import random
-from kerasish import (activations, backend, callbacks, datasets, distribution, initializers, layers, losses,
-                      metrics, mixed_precision, models, optimizers, regularizers, saving, utils)
+from kerasish import (activations, backend, callbacks, constraints, datasets, distribution, initializers, layers,
+                      losses, metrics, mixed_precision, models, ops, optimizers, regularizers, saving, utils)
 from kerasish.backend import clear_session
 from kerasish.layers import Input, Layer
 from kerasish.models import Model, Sequential
 from kerasish.serialization import register_keras_serializable
+from kerasish.variables import Variable
 
 config = backend  # keras.config.floatx(), keras.config.backend(), ... as in Keras 3
 
@@ -21,7 +22,7 @@ config = backend  # keras.config.floatx(), keras.config.backend(), ... as in Ker
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "clear_session",
-           "config", "datasets", "distribution", "initializers", "layers", "losses", "metrics",
-           "mixed_precision", "models", "optimizers", "random", "register_keras_serializable", "regularizers",
+__all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend", "callbacks",
+           "clear_session", "config", "constraints", "datasets", "distribution", "initializers", "layers", "losses", "metrics",
+           "mixed_precision", "models", "ops", "optimizers", "random", "register_keras_serializable", "regularizers",
            "saving", "utils"]
