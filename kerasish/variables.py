@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from flax.nnx import tracers
 
 from kerasish.utils.host import to_host
 
@@ -61,6 +62,17 @@ def initial_value(initializer: Any, shape: Any, dtype: str, key: jax.Array | Non
     return value
 
 
+_EAGER_TRACE = tracers.TraceState()  # made at import, outside any JAX trace
+
+
+def stamp_eager(variable: nnx.Variable) -> None:
+    """A variable created while a layer is built inside a *symbolic* trace (shape inference) holds
+    a concrete value: it belongs to the eager world, where it will be read and assigned."""
+    from kerasish.layers import context
+    if context.is_symbolic() and not isinstance(variable.get_value(), jax.core.Tracer):
+        object.__setattr__(variable, "_trace_state", _EAGER_TRACE)
+
+
 class Variable(nnx.Variable):
     """A weight: `keras.Variable(initializer, shape=None, dtype=None, trainable=True, autocast=True,
     aggregation="none", synchronization="auto", name=None)`.
@@ -79,7 +91,7 @@ class Variable(nnx.Variable):
     def __init__(self, initializer: Any, shape: Any = None, dtype: Any = None, trainable: bool = True,
                  autocast: bool = True, aggregation: str = "none", synchronization: str = "auto",
                  name: str | None = None, *, regularizer: Any = None, constraint: Any = None,
-                 path: str | None = None, key: jax.Array | None = None):
+                 path: str | None = None, key: jax.Array | None = None, serial: int | None = None):
         if name is not None and not isinstance(name, str):
             raise ValueError(f"Argument `name` must be a string. Received: name={name!r}")
         if name is not None and "/" in name:
@@ -95,7 +107,9 @@ class Variable(nnx.Variable):
         value = initial_value(initializer, shape, dtype, key)
         name = name or "variable"
         super().__init__(value, name=name, path=path or name, autocast=bool(autocast),
-                         regularizer=regularizer, constraint=constraint, aggregation=aggregation)
+                         regularizer=regularizer, constraint=constraint, aggregation=aggregation,
+                         **({} if serial is None else {"serial": serial}))
+        stamp_eager(self)
 
     # -- Keras's read API ------------------------------------------------------------------
     @property

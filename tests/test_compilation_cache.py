@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-# Prints one JSON line: the JAX settings at each named point, cache hits and misses after compile().
+# Prints one JSON line: the JAX settings at each named point, cache hits and misses from model building on.
 SCRIPT = """
 import json, sys
 import jax, jax.monitoring
@@ -31,9 +31,9 @@ import numpy as np, kerasish as keras
 snapshot("after_import")
 if "disable_first" in sys.argv:
     keras.config.disable_compilation_cache()
+start = len(events)  # from the first program: weight initializers are cached too
 model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
 model.compile("sgd", "mse")
-start = len(events)
 model.fit(np.ones((8, 3), "float32"), np.zeros((8, 2), "float32"), verbose=0)
 model.predict(np.ones((4, 3), "float32"), verbose=0)
 after_compile = events[start:]
@@ -78,9 +78,9 @@ def test_import_changes_nothing_and_compile_turns_the_cache_on(tmp_path):
 
 def test_a_second_run_loads_its_programs_from_the_cache(tmp_path):
     first = _run(tmp_path)
-    assert first["misses"] > 0 and first["hits"] == 0
-    second = _run(tmp_path)
-    assert second["misses"] == 0 and second["hits"] == first["misses"]
+    assert first["misses"] > 0
+    second = _run(tmp_path)  # every program (initializers included) now comes from the cache
+    assert second["misses"] == 0 and second["hits"] >= first["misses"]
 
 
 @pytest.mark.parametrize("how", ["env-0", "env-false", "config-call"])

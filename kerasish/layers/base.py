@@ -27,7 +27,7 @@ from kerasish import constraints as constraints_lib
 from kerasish import mixed_precision
 from kerasish import regularizers as regularizers_lib
 from kerasish.layers import context
-from kerasish.utils import naming
+from kerasish.utils import compilation_cache, naming
 from kerasish.variables import Variable
 
 Shape = tuple[int | None, ...]
@@ -218,14 +218,14 @@ class Layer(nnx.Module, pytree=False):
             raise ValueError(f"Cannot create weight '{name}' of layer '{self.name}' with an undefined "
                              f"dimension: shape={shape}.")
         dtype = dtype if dtype is not None else self.variable_dtype
+        compilation_cache.ensure_enabled()  # weight initializers are compiled programs too
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else "zeros"
         variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, autocast=autocast,
                             aggregation=aggregation, name=name,
                             regularizer=regularizers_lib.get(regularizer),
                             constraint=constraints_lib.get(constraint),
-                            path=f"{self.name}/{name or 'variable'}")
-        variable.set_metadata(serial=next(_SERIAL))
+                            path=f"{self.name}/{name or 'variable'}", serial=next(_SERIAL))
         return variable
 
     add_variable = add_weight

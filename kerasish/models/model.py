@@ -72,9 +72,13 @@ class Model(Layer):
             raise ValueError("You must provide an `input_shape` argument.")
         from kerasish.layers import symbolic
         shape = normalize_shape(input_shape, "input_shape") if not _is_nested(input_shape) else input_shape
-        symbolic.output_shape(self, shape)
+        self.built = True  # the symbolic call below builds every layer; it must not build the model again
+        try:
+            symbolic.output_shape(self, shape)
+        except Exception:
+            self.built = False
+            raise
         self._build_shape = shape
-        self.built = True
 
     def _ensure_built(self, input_shape) -> None:
         """Builds the model for data whose (per-input) shape is `input_shape` if it is not built yet."""

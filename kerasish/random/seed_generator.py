@@ -24,6 +24,7 @@ import numpy as np
 from flax import nnx
 
 from kerasish.utils import naming, rng
+from kerasish.variables import NonTrainableVariable
 
 _KEY_IMPL = "threefry2x32"
 _UINT32_LIMIT = 2**32
@@ -42,8 +43,9 @@ _TRACING_MESSAGE = (
     "    noise = keras.random.normal(shape=(1,), seed=self.seed_generator)\n")
 
 
-class SeedState(nnx.Variable):
-    """The uint32 `[seed, counter]` pair of a `SeedGenerator`: non-trainable random state."""
+class SeedState(NonTrainableVariable):
+    """The uint32 `[seed, counter]` pair of a `SeedGenerator`: non-trainable random state (a
+    non-trainable `keras.Variable`, so NNX filters and Keras's `non_trainable_variables` see it)."""
 
 
 def check_seed(seed: Any, argument: str = "seed") -> int:
@@ -98,7 +100,7 @@ class SeedGenerator(nnx.Module, pytree=False):
         self.name = naming.unique_name("seed_generator") if name is None else name
         self._initial_seed = seed
         start = rng.next_seed() if seed is None else check_seed(seed)
-        self.state = SeedState(jnp.array([start, 0], dtype=jnp.uint32))
+        self.state = SeedState(jnp.array([start, 0], dtype=jnp.uint32), trainable=False, name="seed_generator_state")
 
     def next(self, ordered: bool = True) -> jax.Array:
         """Returns the current key data (uint32, shape (2,), a JAX threefry key) and advances the state.

@@ -50,7 +50,9 @@ def _check_input(model, x_sample) -> None:
         return
     shape = tuple(x_sample.shape)
     model._ensure_built((None, *shape[1:]))
-    expected = model.input_shape
+    expected = model.input_shape if hasattr(type(model), "input_shape") else model._build_shape
+    if not isinstance(expected, tuple) or not all(d is None or isinstance(d, int) for d in expected):
+        return  # several inputs: each layer checks its own
     if len(expected) != len(shape) or any(e is not None and e != r for e, r in zip(expected[1:], shape[1:])):
         first = model.layers[0].name if model.layers else model.name
         raise ValueError(f"Input 0 of layer \"{first}\" is incompatible with the layer: expected "
@@ -60,7 +62,7 @@ def _check_input(model, x_sample) -> None:
 def _prepare(model, source: Source) -> None:
     _check_input(model, source.sample_x)
     y = source.sample_y
-    model._engine.resolve_metrics(None if y is None else y.shape, model.output_shape)
+    model._engine.resolve_metrics(None if y is None else y.shape, model._output_shape)
 
 
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,

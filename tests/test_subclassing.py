@@ -1,0 +1,229 @@
+"""Custom layers and models, written as the Keras 3 subclassing guide writes them, against Keras 3
+itself (copied weights); and the layer/model as an NNX module that Flax's tools work on."""
+
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+keras_ref = pytest.importorskip("keras")
+
+import kerasish as keras  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _linear_cls(k):
+    class Linear(k.layers.Layer):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
+                                     trainable=True, name="w")
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True, name="b")
+
+        def call(self, inputs):
+            return k.ops.matmul(inputs, self.w) + self.b
+    return Linear
+
+
+def _block_cls(k):
+    Linear = _linear_cls(k)
+
+    class Block(k.layers.Layer):
+        """Sublayers as attributes, in a list and in a dict; a counter updated in call; add_loss."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.first = Linear(6)
+            self.stack = [Linear(5), Linear(4)]
+            self.heads = {"out": Linear(3)}
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
+
+        def call(self, inputs, training=None):
+            x = k.ops.relu(self.first(inputs))
+            for layer in self.stack:
+                x = k.ops.tanh(layer(x))
+            self.calls.assign_add(1.0)
+            self.add_loss(0.01 * k.ops.sum(k.ops.square(x)))
+            return self.heads["out"](x)
+    return Block
+
+
+def _copy_weights(ref, ours):
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in ref.weights]
+    ours.set_weights([np.asarray(w) for w in ref.get_weights()])
+
+
+def test_custom_layer_builds_on_call_and_matches_keras():
+    ref, ours = _linear_cls(keras_ref)(4), _linear_cls(keras)(4)
+    x = RNG.normal(size=(5, 3)).astype("float32")
+    ref(x), ours(x)
+    assert ours.built and [w.name for w in ours.weights] == ["w", "b"] == [w.name for w in ref.weights]
+    _copy_weights(ref, ours)
+    np.testing.assert_allclose(ours(x), ref(x), rtol=1e-6)
+    assert isinstance(ours.w, keras.Variable) and isinstance(ours.w, nnx.Param)
+    assert ours.w.path == f"{ours.name}/w" and ours.count_params() == 16
+
+
+def test_nested_layers_in_lists_and_dicts_are_tracked_in_keras_order():
+    ref, ours = _block_cls(keras_ref)(), _block_cls(keras)()
+    x = RNG.normal(size=(4, 3)).astype("float32")
+    ref(x), ours(x)
+    assert len(ours.weights) == len(ref.weights) == 9
+    assert len(ours.trainable_weights) == len(ref.trainable_weights) == 8
+    assert [w.name for w in ours.non_trainable_weights] == ["calls"]
+    _copy_weights(ref, ours)
+    np.testing.assert_allclose(ours(x), ref(x), rtol=1e-5, atol=1e-6)
+    assert float(ours.calls.numpy()) == float(np.asarray(ref.calls)) == 2.0  # build call + this call
+    np.testing.assert_allclose(ours.losses[0], ref.losses[0], rtol=1e-5)
+
+
+def test_model_subclass_fits_evaluates_and_matches_keras_one_step():
+    def make(k):
+        Block = _block_cls(k)
+
+        class Net(k.Model):
+            def __init__(self):
+                super().__init__()
+                self.block = Block()
+
+            def call(self, inputs, training=None):
+                return self.block(inputs)
+        return Net()
+    x = RNG.normal(size=(32, 3)).astype("float32")
+    y = RNG.normal(size=(32, 3)).astype("float32")
+    ref, ours = make(keras_ref), make(keras)
+    ref(x), ours(x)
+    _copy_weights(ref, ours)
+    for model, k in ((ref, keras_ref), (ours, keras)):
+        model.compile(k.optimizers.SGD(0.05), "mse")
+    loss_ref = ref.train_on_batch(x, y)
+    loss_ours = ours.train_on_batch(x, y)
+    np.testing.assert_allclose(loss_ours, loss_ref, rtol=1e-5)  # includes the add_loss term
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    history = ours.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert ours.block.calls.numpy() > 4  # the counter is state that fit carries back
+    assert np.isfinite(ours.evaluate(x, y, verbose=0)) and ours.predict(x, verbose=0).shape == (32, 3)
+
+
+def test_variable_is_an_nnx_variable_that_ops_and_flax_accept():
+    v = keras.Variable(np.ones((2, 2)), name="w")
+    assert v.dtype == "float32" and v.shape == (2, 2) and v.trainable and isinstance(v, nnx.Param)
+    v.assign_add(np.ones((2, 2)))
+    assert float(keras.ops.sum(v)) == 8.0
+    frozen = keras.Variable(np.zeros(3), trainable=False, name="stat")
+    assert not isinstance(frozen, nnx.Param) and not frozen.trainable
+    frozen.trainable = True
+    assert isinstance(frozen, nnx.Param)
+    with pytest.raises(ValueError, match="must match"):
+        v.assign(np.ones(3))
+
+
+def test_a_model_is_an_nnx_module_flax_can_train():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    assert len(nnx.to_flat_state(params)) == 4
+    optimizer = nnx.Optimizer(model, optax.sgd(0.1), wrt=nnx.Param)
+    x, y = RNG.normal(size=(8, 3)).astype("float32"), RNG.normal(size=(8, 1)).astype("float32")
+    before = model.get_weights()
+
+    @nnx.jit
+    def step(model, optimizer, x, y):
+        grads = nnx.grad(lambda m: ((m(x) - y) ** 2).mean())(model)
+        optimizer.update(model, grads)
+    step(model, optimizer, x, y)
+    assert not np.allclose(before[0], model.get_weights()[0])
+
+
+def test_freezing_a_layer_makes_its_weights_non_params_and_fit_leaves_them():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    model.layers[0].trainable = False
+    assert len(model.trainable_weights) == 2 and not isinstance(model.layers[0].kernel, nnx.Param)
+    before = model.layers[0].get_weights()
+    model.compile("sgd", "mse")
+    model.fit(RNG.normal(size=(16, 3)), RNG.normal(size=(16, 1)), verbose=0)
+    for a, b in zip(before, model.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.layers[0].trainable = True
+    assert isinstance(model.layers[0].kernel, nnx.Param) and len(model.trainable_weights) == 4
+
+
+def test_constraints_activity_regularizer_and_compute_loss_override():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, kernel_constraint="non_neg",
+                                                                    activity_regularizer="l2"),
+                              keras.layers.Dense(1)])
+    x, y = RNG.normal(size=(16, 3)).astype("float32"), RNG.normal(size=(16, 1)).astype("float32")
+    model(x)
+    assert len(model.losses) == 1  # the activity penalty of the last forward pass
+    model.compile(keras.optimizers.SGD(0.5), "mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    assert (model.layers[0].kernel.numpy() >= 0).all()
+
+    class Doubled(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return 2.0 * super().compute_loss(x, y, y_pred, sample_weight, training)
+    net = Doubled()
+    net.compile("sgd", "mse")
+    net(x)
+    plain = keras.ops.mean(keras.ops.square(net.predict(x, verbose=0) - y))
+    np.testing.assert_allclose(net.evaluate(x, y, batch_size=16, verbose=0), 2.0 * float(plain), rtol=1e-5)
+
+
+def test_dropout_in_a_custom_layer_advances_its_seed_generator_every_step():
+    class Noisy(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(3)
+
+        def call(self, inputs, training=False):
+            return keras.random.dropout(inputs, 0.5, seed=self.seed_generator) if training else inputs
+    model = keras.Sequential([keras.Input((3,)), Noisy(), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(RNG.normal(size=(32, 3)), RNG.normal(size=(32, 1)), batch_size=8, epochs=1, verbose=0)
+    assert int(model.layers[0].seed_generator.state[...][1]) == 4
+
+
+def test_train_step_overrides_are_refused_not_ignored():
+    class Custom(keras.Sequential):
+        def train_step(self, state, data):
+            raise AssertionError("never reached")
+    model = Custom([keras.Input((3,)), keras.layers.Dense(1)])
+    with pytest.raises(NotImplementedError, match="train_step"):
+        model.compile("sgd", "mse")
+
+
+def test_integer_inputs_reach_the_model_uncast_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = keras.Sequential([keras.Input((1,), dtype="int32"), keras.layers.Embedding(300, 1)])
+        table = np.zeros((300, 1), "float32")
+        table[257] = 1.0  # bfloat16 cannot hold 257: a cast id would read row 256
+        model.layers[0].set_weights([table])
+        ids = np.array([[257]])
+        assert float(np.asarray(model(ids)).ravel()[0]) == 1.0
+        assert float(model.predict(ids, verbose=0).ravel()[0]) == 1.0
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_loss_scale_factor_leaves_training_unchanged():
+    def run(**kwargs):
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        model.compile(keras.optimizers.SGD(0.1, **kwargs), "mse")
+        model.fit(np.ones((8, 3)), np.zeros((8, 2)), batch_size=8, epochs=3, verbose=0)
+        return model.get_weights()
+    for a, b in zip(run(), run(loss_scale_factor=4.0)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
