@@ -162,11 +162,8 @@ class Model(Layer):
         return loop.predict(self, x, batch_size, verbose, steps, callbacks)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One gradient step on exactly this batch; returns its loss (and metrics)."""
-        x = np.asarray(x)
-        history = loop.fit(self, x, y, len(x), 1, 0, None, 0.0, None, False, class_weight, sample_weight,
-                           0, None, None, None, 1)
-        logs = {k: v[-1] for k, v in history.history.items()}
+        """One gradient step on exactly this batch; returns its loss (and metrics). `history` is kept."""
+        logs = loop.train_on_batch(self, x, y, sample_weight, class_weight)
         return self._format_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

@@ -59,9 +59,8 @@ class Engine:
         # with print / breakpoints; it is much slower.
         self.eager = bool(run_eagerly) or jit_compile is False
         self.loop = loop
-        self.tx = self.optimizer.make_transform()
-        if model._uses_float16():
-            self.tx = mixed_precision.dynamic_loss_scale(self.tx)
+        self._float16 = model._uses_float16()
+        self._make_transform()
         self.distribution = distribution_lib.distribution()
         self._state_shardings = None
         self.metrics: list | None = None
@@ -70,6 +69,21 @@ class Engine:
         self.compile_seconds: dict[str, float] = {}  # first call of each function: trace + compile + 1 run
         compilation_cache.ensure_enabled()
         self.trace_counts: dict[str, int] = {}
+
+    def _make_transform(self) -> None:
+        """The optax transformation of the optimizer as configured now (its learning rate or schedule)."""
+        self._tx_rate = getattr(self.optimizer, "_learning_rate", None)
+        self.tx = self.optimizer.make_transform()
+        if self._float16:
+            self.tx = mixed_precision.dynamic_loss_scale(self.tx)
+
+    def _follow_schedule(self) -> None:
+        """A schedule assigned to `optimizer.learning_rate` after compile() takes effect: the transform
+        is rebuilt (its state layout is the same) and the train functions recompiled."""
+        rate = getattr(self.optimizer, "_learning_rate", None)
+        if rate is not self._tx_rate and callable(rate):
+            self._make_transform()
+            self._functions = {k: f for k, f in self._functions.items() if k[0] != "train"}
 
     def reset(self) -> None:
         """Forgets everything tied to the model's structure (after `add`/`pop`); keeps the compile config."""
@@ -98,6 +112,7 @@ class Engine:
 
     # -- moving arrays between the Python objects and the pure state -----------------------
     def pull(self) -> TrainState:
+        self._follow_schedule()
         _, params, rest = nnx.split(self.model, self.model._trainable_filter(), ...)
         if self.optimizer.state is None or self._opt_signature != _signature(params):
             state = self.tx.init(params)

@@ -116,13 +116,13 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     model._in_fit = True
     epoch_logs: dict = {}
     try:
-        cbs.on_train_begin()
+        cbs.on_train_begin({})
         # BackupAndRestore sets where to resume: the epoch, and the steps of it already done.
         initial_epoch = initial_epoch if getattr(model, "_initial_epoch", None) is None else model._initial_epoch
         skip_steps, model._initial_epoch, model._initial_step = getattr(model, "_initial_step", 0), None, 0
         for epoch in range(initial_epoch, epochs):
             box["state"] = engine.pull()
-            cbs.on_epoch_begin(epoch)
+            cbs.on_epoch_begin(epoch, {})
             box["state"] = engine.pull()
             mstate = engine.init_metric_state()
             for data, idx, msk, last_step in train.chunks(k, shuffle=shuffle and train.arrays is not None,
@@ -144,7 +144,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             skip_steps = 0
             epoch_logs = dict(sorted(engine.results(mstate).items()))
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = _evaluate_source(model, engine, box["state"], val, cbs=None)
+                cbs.on_test_begin({})  # Keras runs validation as an evaluate with the same callbacks
+                val_logs = _evaluate_source(model, engine, box["state"], val, cbs=cbs)
+                cbs.on_test_end(dict(val_logs))
                 epoch_logs.update({f"val_{k_}": v for k_, v in sorted(val_logs.items())})
             cbs.on_epoch_end(epoch, epoch_logs)
             box["state"] = engine.pull()
@@ -157,6 +159,24 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         engine.push(box["state"])
         model._in_fit = False
     return model.history
+
+
+def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None) -> dict:
+    """One optimizer step on exactly this batch (no callbacks, no History); returns its logs."""
+    engine = model._require_compiled()
+    source = Source(engine, x, y, sample_weight, class_weight, None, None, need_y=True)
+    source.batch_size = source.arrays.n
+    source.steps = 1
+    _prepare(model, source)
+    state = engine.pull()
+    train_fn = engine.train_function(1, skip_empty=False)
+    mstate = engine.init_metric_state()
+    try:
+        for data, idx, msk, _ in source.chunks(1, shuffle=False, seed=0, epoch=0):
+            state, mstate = train_fn(state, mstate, data, idx, msk)
+    finally:
+        engine.push(state)
+    return engine.results(mstate)
 
 
 def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
@@ -183,7 +203,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     _prepare(model, source)
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=source.steps)
     state = engine.pull()
-    cbs.on_test_begin()
+    cbs.on_test_begin({})
     logs = _evaluate_source(model, engine, state, source, cbs)
     cbs.on_test_end(logs)
     if return_dict:
@@ -205,7 +225,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         steps = math.ceil(len(array) / batch_size) if steps is None else steps
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=steps)
     outputs, state, fn, size = [], None, None, None
-    cbs.on_predict_begin()
+    cbs.on_predict_begin({})
     for i, xb in enumerate(batches):
         if steps is not None and i >= steps:
             break
