@@ -5,8 +5,11 @@ from kerasish.utils.naming import reset_names
 
 
 def clear_session() -> None:
-    """Resets automatic layer names ("dense", "dense_1", ...), as Keras does."""
+    """Resets automatic layer names ("dense", "dense_1", ...) and the global random generator behind
+    `seed=None`, as Keras does."""
+    from kerasish.utils import rng
     reset_names()
+    rng.reset_global_generator()
 
 
 def backend() -> str:
