@@ -15,6 +15,22 @@ from kerasish.layers.normalization import BatchNormalization, LayerNormalization
 from kerasish.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                                      MaxPooling2D)
 from kerasish.layers.rescaling import Rescaling
+# Families with many members list them in their own `__all__`.
+from kerasish.layers import (activation_layers, attention, convolutional, merging, noise, norm_extra, pooling_nd,
+                             preprocessing, recurrent, reshaping)
+from kerasish.layers.activation_layers import *  # noqa: F401,F403
+from kerasish.layers.attention import *  # noqa: F401,F403
+from kerasish.layers.convolutional import *  # noqa: F401,F403
+from kerasish.layers.merging import *  # noqa: F401,F403
+from kerasish.layers.noise import *  # noqa: F401,F403
+from kerasish.layers.norm_extra import *  # noqa: F401,F403
+from kerasish.layers.pooling_nd import *  # noqa: F401,F403
+from kerasish.layers.preprocessing import *  # noqa: F401,F403
+from kerasish.layers.recurrent import *  # noqa: F401,F403
+from kerasish.layers.reshaping import *  # noqa: F401,F403
+
+_FAMILIES = (activation_layers, attention, convolutional, merging, noise, norm_extra, pooling_nd, preprocessing,
+             recurrent, reshaping)
 
 Convolution2D = Conv2D
 MaxPool2D = MaxPooling2D
@@ -26,6 +42,8 @@ _LAYERS = {cls.__name__: cls for cls in (
     Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Embedding, Flatten,
     GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, LayerNormalization, Maxout, MaxPooling2D, Rescaling,
     Reshape)}
+_LAYERS.update({name: getattr(family, name) for family in _FAMILIES for name in family.__all__
+                if isinstance(getattr(family, name), type)})
 
 
 def serialize(layer: Layer) -> dict[str, Any]:
@@ -54,4 +72,5 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
 __all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
            "Dense", "Dropout", "Embedding", "FlaxLayer", "Flatten", "GlobalAveragePooling2D", "GlobalAvgPool2D",
            "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "MaxPool2D",
-           "MaxPooling2D", "Maxout", "Rescaling", "Reshape", "deserialize", "serialize"]
+           "MaxPooling2D", "Maxout", "Rescaling", "Reshape", "deserialize", "serialize",
+           *(name for family in _FAMILIES for name in family.__all__)]

@@ -1,0 +1,3 @@
+"""ReLU, LeakyReLU, PReLU, ELU, Softmax (issue 13)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""GroupNormalization, UnitNormalization (issue 13)."""
+
+__all__: list[str] = []

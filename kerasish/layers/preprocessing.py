@@ -1,0 +1,3 @@
+"""preprocessing layers that run on arrays (issue 13)."""
+
+__all__: list[str] = []
