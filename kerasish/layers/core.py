@@ -42,6 +42,7 @@ class InputLayer(Layer):
         self.batch_shape = normalize_shape(batch_shape, "batch_shape")
         self.input_dtype = jnp.dtype(dtype or "float32").name
         self.built = True
+        self._output_shape = self.batch_shape
         self.output = KerasTensor(self.batch_shape, self.input_dtype, self.name)
         self.output._keras_history = symbolic.Node(self, (), {}, self.output)
 

@@ -38,6 +38,39 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f"A KerasTensor is symbolic: it has no value. {self!r} cannot become a NumPy array; "
+                        "use it as an input to layers or `keras.ops` functions to build a model.")
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor cannot be used as a Python bool.")
+
+    # Operators build graph nodes, as in Keras 3 functional models.
+    def __getitem__(self, key):
+        return op_call(lambda x: x[key], (self,), {}, "getitem")
+
+    def __neg__(self):
+        return op_call(jnp.negative, (self,), {}, "negative")
+
+    def __abs__(self):
+        return op_call(jnp.abs, (self,), {}, "abs")
+
+
+def _binary(name: str, fn, reflected: bool = False):
+    def method(self, other):
+        args = (other, self) if reflected else (self, other)
+        return op_call(fn, args, {}, name)
+    return method
+
+
+for _name, _fn in (("add", jnp.add), ("sub", jnp.subtract), ("mul", jnp.multiply), ("truediv", jnp.true_divide),
+                   ("floordiv", jnp.floor_divide), ("mod", jnp.mod), ("pow", jnp.power), ("matmul", jnp.matmul),
+                   ("lt", jnp.less), ("le", jnp.less_equal), ("gt", jnp.greater), ("ge", jnp.greater_equal),
+                   ("and", jnp.logical_and), ("or", jnp.logical_or)):
+    setattr(KerasTensor, f"__{_name}__", _binary(_name, _fn))
+    if _name not in ("lt", "le", "gt", "ge"):
+        setattr(KerasTensor, f"__r{_name}__", _binary(_name, _fn, reflected=True))
+
 
 class Node:
     """One call of `layer` on KerasTensors: its arguments and its outputs."""
@@ -142,3 +175,9 @@ def build_layer(layer, input_shape):
     out = layer.compute_output_shape(input_shape)
     layer._output_shape = out
     return out
+
+
+def op_call(fn, args: tuple, kwargs: dict, name: str | None = None):
+    """`fn(*args, **kwargs)` where some arguments are KerasTensors: a graph node of an `OpLayer`."""
+    from kerasish.layers.op_layer import OpLayer
+    return OpLayer(fn, name=name)(*args, **kwargs)

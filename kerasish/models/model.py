@@ -20,6 +20,18 @@ from kerasish.training.engine import Engine
 from kerasish.utils import rng
 
 
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
+def _functional_subclass(cls: type) -> type:
+    """`cls` with `Functional` mixed in (one class per subclass), keeping its name and methods."""
+    from kerasish.models.functional import Functional
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                           {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
+
+
 def _is_nested(shape) -> bool:
     return isinstance(shape, dict) or (isinstance(shape, (list, tuple)) and any(
         isinstance(d, (list, tuple, dict)) for d in shape))
@@ -42,11 +54,15 @@ class Model(Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        from kerasish.layers.symbolic import any_symbolic
-        if ("inputs" in kwargs and "outputs" in kwargs) or (len(args) >= 2 and any_symbolic(args[:2], {})):
-            raise ValueError("The functional API (`keras.Model(inputs, outputs)`) is not supported by kerasish "
-                             "yet; build the model with `keras.Sequential` or subclass `keras.Model`.")
-        return super().__new__(cls)
+        """`keras.Model(inputs, outputs)` makes a functional model; so does a subclass of Model called
+        that way (Keras's `custom_train_step` pattern), which then also inherits `Functional`."""
+        from kerasish.models.functional import Functional, functional_arguments
+        if functional_arguments(args, kwargs) is None or issubclass(cls, Functional) or \
+                getattr(cls, "_not_functional", False):
+            return object.__new__(cls)
+        if cls is Model:
+            return object.__new__(Functional)
+        return object.__new__(_functional_subclass(cls))
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None, **kwargs):
         super().__init__(name=name, trainable=trainable, dtype=dtype, **kwargs)

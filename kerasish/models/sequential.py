@@ -25,6 +25,8 @@ class Sequential(Model):
         >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     """
 
+    _not_functional = True  # `Sequential(layers, ...)` is never the functional constructor
+
     def __init__(self, layers: Iterable[Any] | None = None, trainable: bool = True, name: str | None = None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")

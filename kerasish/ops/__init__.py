@@ -7,6 +7,9 @@ and kerasish variables. The groups live in one file each; `keras.ops.numpy`, `.n
 lowerings that layers use are `kerasish.kernels`, not this namespace.
 """
 
+import functools
+
+from kerasish.layers import symbolic as _symbolic
 from kerasish.ops import core, image, linalg, math, nn, numpy
 from kerasish.ops.core import *  # noqa: F401,F403
 from kerasish.ops.image import *  # noqa: F401,F403
@@ -14,6 +17,20 @@ from kerasish.ops.linalg import *  # noqa: F401,F403
 from kerasish.ops.math import *  # noqa: F401,F403
 from kerasish.ops.nn import *  # noqa: F401,F403
 from kerasish.ops.numpy import *  # noqa: F401,F403
+
+def _symbolic_aware(fn):
+    """`fn`, which on KerasTensor arguments records a functional-graph node instead of computing."""
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if _symbolic.any_symbolic(args, kwargs):
+            return _symbolic.op_call(fn, args, kwargs, fn.__name__)
+        return fn(*args, **kwargs)
+    return op
+
+
+for _name in {*core.__all__, *image.__all__, *linalg.__all__, *math.__all__, *nn.__all__, *numpy.__all__}:
+    if callable(globals().get(_name)) and not isinstance(globals()[_name], type):
+        globals()[_name] = _symbolic_aware(globals()[_name])
 
 __all__ = sorted({*core.__all__, *image.__all__, *linalg.__all__, *math.__all__, *nn.__all__,
                   *numpy.__all__, "core", "image", "linalg", "math", "nn", "numpy"})

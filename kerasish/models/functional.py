@@ -1,0 +1,280 @@
+"""The functional API: `keras.Model(inputs, outputs)`, a model that is a graph of layer calls.
+
+Calling layers on KerasTensors (`keras.Input(...)`) records `Node`s; `Functional` walks them back
+from the outputs to the inputs once, and keeps a *plan*: each layer call in topological order, with
+the tensors it reads and writes named by integers. The layers themselves sit in one list attribute
+(`_layers`, Keras's `model.layers` order: inputs first), so the model is an NNX graph like any other
+and a compiled step calls the traced copies of the layers. Shared layers appear once and are called
+once per node; models used as layers are ordinary nodes.
+
+Owns: building the plan (with Keras's errors for disconnected graphs and non-symbolic inputs),
+running it, the inputs/outputs API (`inputs`, `outputs`, `input_shape`, `output_shape`,
+`output_names`, `get_layer`) and matching user data (lists or dicts) to the inputs.
+Must not: know about training, losses or files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from kerasish.layers.base import Layer
+from kerasish.layers.core import InputLayer
+from kerasish.layers.op_layer import OpLayer
+from kerasish.layers.symbolic import KerasTensor, Node
+from kerasish.models.model import Model
+from kerasish.utils import naming
+
+
+class _Ref:
+    """Where a tensor goes in a node's arguments: tensor number `index` of the plan."""
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"<tensor {self.index}>"
+
+
+def _is_kt(value) -> bool:
+    return isinstance(value, KerasTensor)
+
+
+def _leaves(tree) -> list:
+    return jax.tree.leaves(tree, is_leaf=lambda v: _is_kt(v) or isinstance(v, _Ref))
+
+
+def _map(fn, tree):
+    return jax.tree.map(fn, tree, is_leaf=lambda v: _is_kt(v) or isinstance(v, _Ref))
+
+
+def _check_symbolic(structure, what: str) -> None:
+    for value in _leaves(structure):
+        if not _is_kt(value):
+            raise ValueError(f"All `{what}` values must be KerasTensors (made by `keras.Input` and layers called on "
+                             f"them). Received: {what}={structure!r} including {value!r} "
+                             f"of type {type(value).__name__}")
+
+
+class Functional(Model):
+    """A model defined by its input and output KerasTensors.
+
+    Example:
+        >>> inputs = keras.Input(shape=(784,))
+        >>> x = layers.Dense(64, activation="relu")(inputs)
+        >>> model = keras.Model(inputs=inputs, outputs=layers.Dense(10)(x), name="mnist_model")
+    """
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
+        super().__init__(name=name or naming.unique_name("functional"), trainable=trainable, **kwargs)
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        _check_symbolic(inputs, "inputs")
+        _check_symbolic(outputs, "outputs")
+        input_tensors, output_tensors = _leaves(inputs), _leaves(outputs)
+        for tensor in input_tensors:
+            node = tensor._keras_history
+            if node is None or not isinstance(node.layer, InputLayer):
+                raise ValueError(f"Model inputs must come from `keras.Input` (thus holding past layer metadata). "
+                                 f"Received: inputs={tensor!r}, made by layer "
+                                 f"'{getattr(getattr(node, 'layer', None), 'name', None)}'.")
+        numbers: dict[int, int] = {}
+
+        def number(tensor: KerasTensor) -> int:
+            return numbers.setdefault(id(tensor), len(numbers))
+        input_ids = [number(t) for t in input_tensors]
+        nodes, layers = _topological_nodes(input_tensors, output_tensors)
+        position = {id(layer): i for i, layer in enumerate(layers)}
+        plan = []
+        for node in nodes:
+            index = position[id(node.layer)]
+            to_ref = lambda v: _Ref(number(v)) if _is_kt(v) else v  # noqa: E731
+            plan.append((index, _map(to_ref, node.args), _map(to_ref, node.kwargs), _map(to_ref, node.outputs)))
+        self._layers = layers
+        self._plan = tuple(plan)
+        self._input_refs = _map(lambda t: _Ref(number(t)), inputs)
+        self._output_refs = _map(lambda t: _Ref(number(t)), outputs)
+        self._input_tensors, self._output_tensors = input_tensors, output_tensors
+        self._inputs_struct, self._outputs_struct = inputs, outputs
+        self._input_ids = input_ids
+        self._output_shape = _map(lambda t: t.shape, outputs)
+        self._build_shape = _map(lambda t: t.shape, inputs)
+        self.built = True
+
+    # -- structure --------------------------------------------------------------------------
+    def _sublayers(self) -> list[Layer]:
+        return list(self._layers)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in Keras's order; op nodes (`keras.ops` calls, operators) are not layers."""
+        return [layer for layer in self._layers if not isinstance(layer, OpLayer)]
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return list(self._input_tensors)
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return list(self._output_tensors)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._input_tensors]
+        return shapes[0] if len(shapes) == 1 and _is_kt(self._inputs_struct) else _map(lambda t: t.shape,
+                                                                                       self._inputs_struct)
+
+    @property
+    def output_shape(self):
+        return self._output_shape
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t._keras_history.layer.name for t in self._input_tensors]
+
+    @property
+    def output_names(self) -> list[str]:
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return [t._keras_history.layer.name for t in self._output_tensors]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in `model.layers` (Keras's errors otherwise)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            if len(self._layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self._layers)} layers.")
+            return self._layers[index]
+        if name is not None:
+            for layer in self._layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self._layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    # -- running ----------------------------------------------------------------------------
+    def call(self, inputs, training=None, mask=None):
+        values = dict(zip(self._input_ids, self._flatten_inputs(inputs)))
+        for index, args, kwargs, outputs in self._plan:
+            fill = lambda v: values[v.index] if isinstance(v, _Ref) else v  # noqa: E731
+            result = self._layers[index](*_map(fill, args), **_map(fill, kwargs))
+            for ref, value in zip(_leaves(outputs), jax.tree.leaves(result)):
+                values[ref.index] = value
+        return _map(lambda ref: values[ref.index], self._output_refs)
+
+    def _flatten_inputs(self, inputs) -> list:
+        """The user's inputs in the order of `model.inputs`: a list, a dict keyed by input names, or
+        one array; Keras's errors for a wrong count or unknown names."""
+        expected = self._input_tensors
+        names = self.input_names
+        if isinstance(inputs, dict):
+            if isinstance(self._inputs_struct, dict):
+                keys = list(self._inputs_struct)
+                missing = [k for k in keys if k not in inputs]
+                if missing:
+                    raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'. Expected the "
+                                     f"keys {keys}; received the keys {sorted(inputs)}.")
+                flat = [inputs[k] for k in keys]
+            else:
+                missing = [n for n in names if n not in inputs]
+                if missing:
+                    raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'. Expected the "
+                                     f"keys {names}; received the keys {sorted(inputs)}.")
+                flat = [inputs[n] for n in names]
+        elif isinstance(inputs, (list, tuple)):
+            flat = list(inputs)
+        else:
+            flat = [inputs]
+        if len(flat) != len(expected):
+            raise ValueError(f"Layer \"{self.name}\" expects {len(expected)} input(s), but it received "
+                             f"{len(flat)} input tensors.")
+        for i, (tensor, value) in enumerate(zip(expected, flat)):
+            shape = tuple(np.shape(value))
+            want = tensor.shape
+            if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want, shape)):
+                raise ValueError(f"Input {i} of layer \"{self.name}\" is incompatible with the layer: expected "
+                                 f"shape={want}, found shape={shape}")
+        return flat
+
+    def _build_on_call(self, args, kwargs) -> None:
+        self.built = True
+
+    def __repr__(self) -> str:
+        return f"<Functional name={self.name}, built=True>"
+
+
+def _topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> tuple[list[Node], list[Layer]]:
+    """The nodes between `inputs` and `outputs`, each after the nodes it reads from; and the layers in
+    Keras's `model.layers` order (deepest first counting from the outputs, ties in the order a
+    depth-first walk from the outputs meets them)."""
+    given = {id(t) for t in inputs}
+    order: list[Node] = []
+    done: set[int] = set()
+    first_seen: dict[int, int] = {}
+    visited_layers: list[str] = []
+
+    def visit(tensor: KerasTensor, consumer: str | None):
+        if id(tensor) in given:
+            first_seen.setdefault(id(tensor._keras_history.layer), len(first_seen))
+            return
+        node = tensor._keras_history
+        if node is None or isinstance(node.layer, InputLayer):
+            raise ValueError(f"Graph disconnected: cannot find parent for tensor {tensor!r} at layer "
+                             f"\"{consumer or 'the outputs'}\". The following previous layers were accessed "
+                             f"without issue: {visited_layers}")
+        if id(node) in done:
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        for parent in node.input_tensors:
+            visit(parent, node.layer.name)
+        done.add(id(node))
+        order.append(node)
+        visited_layers.append(node.layer.name)
+    for tensor in outputs:
+        visit(tensor, None)
+    depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, Layer] = {}
+    for node in reversed(order):
+        d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        depth[id(node)], layer_depth[id(node.layer)] = d, d
+        layers[id(node.layer)] = node.layer
+        for parent in node.input_tensors:
+            source = parent._keras_history
+            if id(parent) in given or isinstance(source.layer, InputLayer):
+                layer_depth[id(source.layer)] = max(layer_depth.get(id(source.layer), 0), d + 1)
+                layers[id(source.layer)] = source.layer
+            else:
+                depth[id(source)] = max(depth.get(id(source), 0), d + 1)
+    for tensor in inputs:
+        layers.setdefault(id(tensor._keras_history.layer), tensor._keras_history.layer)
+        layer_depth.setdefault(id(tensor._keras_history.layer), 0)
+    ranked = sorted(layers, key=lambda key: (-layer_depth[key], first_seen.get(key, 1 << 30)))
+    return order, [layers[key] for key in ranked]
+
+
+def functional_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any, dict] | None:
+    """(inputs, outputs, other kwargs) when a Model is created the functional way, else None."""
+    if "inputs" in kwargs and "outputs" in kwargs:
+        rest = {k: v for k, v in kwargs.items() if k not in ("inputs", "outputs")}
+        return kwargs["inputs"], kwargs["outputs"], rest
+    if len(args) >= 2:
+        return args[0], args[1], dict(kwargs)
+    if len(args) == 1 and "outputs" in kwargs:
+        return args[0], kwargs["outputs"], {k: v for k, v in kwargs.items() if k != "outputs"}
+    return None

@@ -1,0 +1,93 @@
+"""The functional API against Keras 3 itself: the same graph built in both libraries, Keras's weights
+copied over, then predictions (1e-5) and one training step (1e-4) compared; errors as Keras gives them."""
+
+import numpy as np
+import pytest
+
+keras_ref = pytest.importorskip("keras")
+
+import kerasish as keras  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _pair(build):
+    ref, ours = build(keras_ref), build(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in ref.layers]
+    ours.set_weights(ref.get_weights())
+    return ref, ours
+
+
+def _residual(k):
+    """Shared layer, an operator, a keras.ops call and slicing on KerasTensors."""
+    inputs = k.Input((4,), name="x")
+    shared = k.layers.Dense(4, name="shared")
+    h = k.layers.Dense(4, activation="relu")(inputs)
+    h = shared(h) + shared(inputs)
+    merged = k.ops.concatenate([h, inputs[:, :2]], axis=-1)
+    return k.Model(inputs, k.layers.Dense(3, activation="softmax")(merged))
+
+
+def test_a_graph_with_shared_layers_and_ops_predicts_and_trains_like_keras():
+    ref, ours = _pair(_residual)
+    x = RNG.normal(size=(16, 4)).astype("float32")
+    y = RNG.integers(0, 3, 16)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    for model, k in ((ref, keras_ref), (ours, keras)):
+        model.compile(k.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    np.testing.assert_allclose(ours.train_on_batch(x, y), ref.train_on_batch(x, y), rtol=1e-5)
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert isinstance(ours, keras.Model) and ours.input_shape == (None, 4) and ours.output_shape == (None, 3)
+
+
+def test_graph_errors_are_keras_errors():
+    a, b = keras.Input((3,)), keras.Input((3,))
+    out = keras.layers.Dense(2)(keras.layers.Add()([a, b]))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        keras.Model(a, out)
+    with pytest.raises(ValueError, match="must be KerasTensors"):
+        keras.Model(np.ones((1, 3)), out)
+    model = keras.Model([a, b], out)
+    with pytest.raises(ValueError, match="incompatible"):
+        model([np.ones((2, 3)), np.ones((2, 4))])
+    with pytest.raises(ValueError, match="No such layer"):
+        model.get_layer("nope")
+
+
+def test_a_subclass_called_the_functional_way_is_functional():
+    class Custom(keras.Model):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return 3.0 * super().compute_loss(x, y, y_pred, sample_weight, training)
+    inputs = keras.Input((2,))
+    model = Custom(inputs, keras.layers.Dense(1)(inputs))
+    assert isinstance(model, Custom) and isinstance(model, keras.models.Functional)
+    assert type(model).__name__ == "Custom"
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
+    plain = float(np.mean(np.square(model.predict(x, verbose=0) - y)))
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), 3 * plain, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name,kwargs,shapes", [
+    ("Add", {}, [(5, 3), (5, 3), (5, 3)]), ("Subtract", {}, [(5, 3), (5, 3)]), ("Multiply", {}, [(5, 3), (5, 1)]),
+    ("Average", {}, [(5, 3), (5, 3)]), ("Maximum", {}, [(5, 3), (5, 3)]), ("Minimum", {}, [(5, 2, 3), (5, 2, 3)]),
+    ("Concatenate", {"axis": 1}, [(5, 2, 3), (5, 4, 3)]), ("Dot", {"axes": 1}, [(5, 3), (5, 3)]),
+    ("Dot", {"axes": (1, 2), "normalize": True}, [(5, 3, 4), (5, 2, 3)]),
+])
+def test_merge_layers_match_keras(name, kwargs, shapes):
+    values = [RNG.normal(size=s).astype("float32") for s in shapes]
+    ours, ref = getattr(keras.layers, name)(**kwargs), getattr(keras_ref.layers, name)(**kwargs)
+    np.testing.assert_allclose(ours(values), ref(values), rtol=1e-5, atol=1e-6)
+    symbolic = [keras.Input(s[1:]) for s in shapes]
+    assert getattr(keras.layers, name)(**kwargs)(symbolic).shape == tuple(ref.compute_output_shape(
+        [(None, *s[1:]) for s in shapes]))
+    functional = getattr(keras.layers, name.lower())
+    np.testing.assert_allclose(functional(values, **kwargs), ref(values), rtol=1e-5, atol=1e-6)
+
+
+def test_merge_shape_errors():
+    with pytest.raises(ValueError, match="incompatible shapes"):
+        keras.layers.Add()([keras.Input((3,)), keras.Input((4,))])
+    with pytest.raises(ValueError, match="exactly 2 inputs"):
+        keras.layers.Subtract()([keras.Input((3,))] * 3)
