@@ -69,6 +69,16 @@ CASES = [
     ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", {}, "sparse"),
     ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_logits"),
     ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", {"ignore_class": 1}, "sparse"),
+    ("binary_focal_crossentropy", "BinaryFocalCrossentropy", {}, "binary"),
+    ("binary_focal_crossentropy", "BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.3, "gamma": 3.0}, "binary"),
+    ("binary_focal_crossentropy", "BinaryFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, "binary_logits"),
+    ("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", {}, "probs"),
+    ("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", {"from_logits": True, "gamma": 1.5}, "logits"),
+    ("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", {"alpha": [0.1, 0.2, 0.3, 0.4], "label_smoothing": 0.2}, "soft_probs"),
+    ("dice", "Dice", {}, "binary"),
+    ("dice", "Dice", {"axis": (1,)}, "binary"),
+    ("tversky", "Tversky", {}, "binary"),
+    ("tversky", "Tversky", {"alpha": 0.7, "beta": 0.3, "axis": -1}, "binary"),
 ]
 IDS = [f"{cls}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for _, cls, kw, _ in CASES]
 
@@ -328,3 +338,31 @@ def test_shape_and_axis_errors():
 def test_single_class_categorical_crossentropy_warns():
     with pytest.warns(SyntaxWarning, match="Consider using 'binary_crossentropy'"):
         losses.categorical_crossentropy(np.ones((2, 1)), np.full((2, 1), 0.5))
+
+
+def test_focal_and_overlap_checks_and_names():
+    with pytest.warns(SyntaxWarning, match="In loss categorical_focal_crossentropy.*'binary_crossentropy'"):
+        losses.categorical_focal_crossentropy(np.ones((2, 1)), np.full((2, 1), 0.5))
+    with pytest.raises(ValueError, match=r"`axis` must be of type `int`. Received: axis=True"):
+        losses.categorical_focal_crossentropy(np.eye(3), np.eye(3), axis=True)
+    for name in ("binary_focal_crossentropy", "categorical_focal_crossentropy", "dice", "tversky"):
+        assert losses.get(name).fn is getattr(losses, name)
+        assert type(losses.get(keras.losses.serialize(keras.losses.get(name)))) is losses.LossFunctionWrapper
+    assert losses.Dice().name == "dice" and losses.Tversky().name == "tversky"
+    y_true, y_pred = data("binary")
+    np.testing.assert_allclose(losses.tversky(y_true, y_pred), losses.dice(y_true, y_pred), rtol=1e-6)  # alpha=beta=1/2
+
+
+def test_segmentation_losses_train_a_model():
+    import kerasish
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (x[:, :2] > 0).astype(np.float32)
+    model = kerasish.Sequential([kerasish.Input((4,)), kerasish.layers.Dense(2, activation="sigmoid")])
+    model.compile(optimizer=kerasish.optimizers.Adam(0.05), loss=losses.Dice(axis=-1))
+    history = model.fit(x, y, batch_size=16, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.compile(optimizer="adam", loss="binary_focal_crossentropy")
+    expected = losses.BinaryFocalCrossentropy()(y, model.predict(x, verbose=0))
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=64, verbose=0), expected, rtol=1e-5)

@@ -199,6 +199,26 @@ def _log_probabilities(output: jax.Array, from_logits: bool, axis: int) -> jax.A
     return jnp.log(jnp.clip(output, EPSILON, 1.0 - EPSILON))
 
 
+def categorical_inputs(y_true, y_pred, label_smoothing: float, axis: int, loss_name: str):
+    """(y_true, y_pred) for a categorical loss: `axis` checked, y_true cast and label-smoothed towards
+    uniform (`y * (1 - s) + s / num_classes`); warns (as Keras) when there is a single class."""
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    y_pred = jnp.asarray(y_pred)
+    y_true = jnp.asarray(y_true).astype(y_pred.dtype)
+    if y_pred.shape[-1] == 1:
+        warnings.warn(
+            f"In loss {loss_name}, expected y_pred.shape to be (batch_size, num_classes) "
+            f"with num_classes > 1. Received: y_pred.shape={y_pred.shape}. "
+            "Consider using 'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=3,
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    return y_true, y_pred
+
+
 def categorical_crossentropy(
     y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
 ) -> jax.Array:
@@ -212,20 +232,7 @@ def categorical_crossentropy(
     Example:
         >>> categorical_crossentropy([[0, 1, 0]], [[0.05, 0.95, 0.0]])  # [0.0513]
     """
-    if isinstance(axis, bool):
-        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
-    y_pred = jnp.asarray(y_pred)
-    y_true = jnp.asarray(y_true).astype(y_pred.dtype)
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
-            f"with num_classes > 1. Received: y_pred.shape={y_pred.shape}. "
-            "Consider using 'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning,
-            stacklevel=2,
-        )
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    y_true, y_pred = categorical_inputs(y_true, y_pred, label_smoothing, axis, "categorical_crossentropy")
     if y_true.shape != y_pred.shape:
         raise ValueError(
             "Arguments `target` and `output` must have the same shape. "
