@@ -275,6 +275,7 @@ def ratios(summaries: dict[str, dict[str, dict]], records: dict | None = None) -
             ("mlp", "kerasish-perfit", "keras3-perfit", 1.1, "MLP, one fit per epoch: kerasish / Keras 3"),
             ("mlp", "kerasish-perfit", "flax-step", 1.0, "MLP, one fit per epoch: kerasish / hand-written per-step jit loop"),
             ("mlp", "kerasish-perfit", "kerasish", None, "MLP: kerasish one fit per epoch / one long fit"),
+            ("mlp", "kerasish", "baseline", None, "MLP: kerasish / kerasish at $KERASISH_BASELINE (one long fit)"),
             ("mlp", "kerasish-perfit", "baseline-perfit", None,
              "MLP, one fit per epoch: kerasish / kerasish at $KERASISH_BASELINE (before / after a change)"),
             ("cnn", "kerasish", "torch", 1.0, "CNN: kerasish fit / PyTorch CPU eager"),
@@ -442,8 +443,10 @@ def parse_args(argv=None):
     parser.add_argument("--mlp-samples", type=int, help="MLP training samples (default all 60,000; quick 10,240)")
     parser.add_argument("--cnn-samples", type=int, help="CNN training samples (default 8,192 = 64 batches; "
                         "quick 1,024)")
-    parser.add_argument("--systems", default=",".join(s for s in SYSTEMS if not s.endswith("-perfit")),
-                        help=f"comma-separated, from {', '.join(SYSTEMS)} (default: all but the -perfit ones)")
+    parser.add_argument("--systems", default=",".join(s for s in SYSTEMS if not s.endswith("-perfit")
+                                                      and not s.startswith("baseline")),
+                        help=f"comma-separated, from {', '.join(SYSTEMS)} (default: all but the -perfit and "
+                             "baseline ones)")
     parser.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threshold", type=float, default=0.10, help="cores others may use before an epoch "
