@@ -12,6 +12,7 @@ RNG = np.random.default_rng(0)
 
 
 def _pair(build):
+    keras_ref.backend.clear_session()  # the same automatic layer names in both libraries
     ref, ours = build(keras_ref), build(keras)
     assert [layer.name for layer in ours.layers] == [layer.name for layer in ref.layers]
     ours.set_weights(ref.get_weights())
@@ -91,3 +92,48 @@ def test_merge_shape_errors():
         keras.layers.Add()([keras.Input((3,)), keras.Input((4,))])
     with pytest.raises(ValueError, match="exactly 2 inputs"):
         keras.layers.Subtract()([keras.Input((3,))] * 3)
+
+
+def _two_in_two_out(k):
+    title, body = k.Input((4,), name="title"), k.Input((3,), name="body")
+    x = k.layers.concatenate([k.layers.Dense(5, activation="relu")(title), body])
+    priority = k.layers.Dense(1, name="priority")(x)
+    department = k.layers.Dense(3, name="department", activation="softmax")(x)
+    return k.Model(inputs=[title, body], outputs={"priority": priority, "department": department})
+
+
+def test_two_inputs_two_outputs_train_with_keras_history_keys_and_values():
+    ref, ours = _pair(_two_in_two_out)
+    x = [RNG.normal(size=(16, 4)).astype("float32"), RNG.normal(size=(16, 3)).astype("float32")]
+    y = {"priority": RNG.normal(size=(16, 1)).astype("float32"), "department": RNG.integers(0, 3, 16)}
+    for model, k in ((ref, keras_ref), (ours, keras)):
+        model.compile(k.optimizers.SGD(0.1), loss={"priority": "mse", "department": "sparse_categorical_crossentropy"},
+                      loss_weights={"priority": 1.0, "department": 0.2},
+                      metrics={"department": ["accuracy"], "priority": ["mae"]})
+    predicted, expected = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    assert set(predicted) == {"priority", "department"}
+    for key in expected:
+        np.testing.assert_allclose(predicted[key], expected[key], rtol=1e-5, atol=1e-6)
+    ours_logs = ours.train_on_batch(x, y, return_dict=True)
+    ref_logs = ref.train_on_batch(x, y, return_dict=True)
+    assert set(ours_logs) == set(ref_logs)
+    for key in ref_logs:
+        np.testing.assert_allclose(ours_logs[key], ref_logs[key], rtol=1e-4)
+    history = ours.fit({"title": x[0], "body": x[1]}, y, batch_size=8, epochs=1, verbose=0, validation_data=(x, y))
+    assert sorted(history.history) == sorted(ref.fit(x, y, batch_size=8, epochs=1, verbose=0,
+                                                     validation_data=(x, y)).history)
+
+
+def test_loss_and_metric_arguments_are_checked_against_the_outputs():
+    model = _two_in_two_out(keras)
+    x = [np.ones((4, 4), "float32"), np.ones((4, 3), "float32")]
+    y = {"priority": np.ones((4, 1), "float32"), "department": np.zeros(4)}
+    model.compile("sgd", loss={"priority": "mse", "nope": "mse"})
+    with pytest.raises(ValueError, match="does not correspond to any model output"):
+        model.fit(x, y, verbose=0)
+    model.compile("sgd", loss=["mse"])
+    with pytest.raises(ValueError, match="as many entries as the model has outputs"):
+        model.fit(x, y, verbose=0)
+    model.compile("sgd", loss={"priority": "mse", "department": "sparse_categorical_crossentropy"})
+    with pytest.raises(ValueError, match="Missing targets for output 'priority'"):
+        model.fit(x, {"department": np.zeros(4)}, verbose=0)

@@ -115,8 +115,6 @@ class Model(Layer):
         `steps_per_execution` is honoured as in Keras when given; its default "auto" runs several
         steps per compiled call where that is faster (see `Engine.steps_per_call`). `loop`
         ("auto", "scan", "unroll") says how those steps run inside the call."""
-        if loss_weights is not None:
-            raise ValueError("`loss_weights` applies to multi-output models; a Sequential model has one output.")
         for hook in ("train_step", "test_step", "predict_step"):
             if hasattr(type(self), hook):
                 raise NotImplementedError(
@@ -125,7 +123,7 @@ class Model(Layer):
                     "`jax.jit` and `nnx.split` / `nnx.merge` on the model.")
         engine = Engine(self, optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
                         steps_per_execution=steps_per_execution, jit_compile=jit_compile, loop=loop,
-                        run_eagerly=run_eagerly)
+                        run_eagerly=run_eagerly, loss_weights=loss_weights)
         engine.seed = rng.next_seed()
         self._engine = engine
 
@@ -205,13 +203,11 @@ class Model(Layer):
         real rows, plus every loss in `self.losses` (`add_loss`, activity and weight regularization).
         """
         total = jnp.zeros((), jnp.float32)
-        loss_fn = None if self._engine is None else self._engine.loss
-        if loss_fn is not None and y is not None:
-            per_sample = loss_fn.call(y, y_pred.astype(jnp.float32)).astype(jnp.float32)
-            weights = jnp.ones(per_sample.shape[:1], jnp.float32) if sample_weight is None else sample_weight
-            mask = context.row_mask()
-            count = jnp.sum(mask) if mask is not None else jnp.asarray(per_sample.shape[0], jnp.float32)
-            total = jnp.sum(per_sample * weights) / jnp.maximum(count, 1.0)
+        engine = self._engine
+        if engine is not None and engine.loss is not None and y is not None:
+            if engine.compiled_loss is None:
+                engine.resolve_outputs(None, self._output_shape)
+            total = engine.compiled_loss(y, y_pred, sample_weight, context.row_mask())
         for loss in self.losses:
             total = total + jnp.asarray(loss, jnp.float32)
         return total

@@ -22,6 +22,7 @@ from kerasish import losses as losses_lib
 from kerasish import mixed_precision
 from kerasish import metrics as metrics_lib
 from kerasish import optimizers as optimizers_lib
+from kerasish.training import compile_utils
 from kerasish.training import step as steps
 from kerasish.training.step import StepSpec, TrainState
 from kerasish.utils import compilation_cache
@@ -33,18 +34,20 @@ class Engine:
 
     def __init__(self, model, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
                  steps_per_execution: int | str = "auto", jit_compile: Any = "auto", loop: str = "auto",
-                 run_eagerly: bool = False):
+                 run_eagerly: bool = False, loss_weights=None):
         self.model = model
         self.optimizer = optimizers_lib.get(optimizer)
-        self.loss = None if loss is None else losses_lib.get(loss)
+        self.loss = _map_losses(loss)
+        self.loss_weights = loss_weights
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise TypeError(f"Expected `metrics` argument to be a list, tuple, or dict. Received: "
                             f"metrics={metrics!r} of type {type(metrics)}")
-        if isinstance(metrics, dict):
-            raise ValueError("kerasish Sequential models have one output: pass `metrics` as a list.")
-        self.metric_ids = list(metrics or [])
-        for identifier in self.metric_ids:  # fail at compile time on unknown names, as Keras does
-            metrics_lib.get(identifier, None, None)
+        self.metric_ids = metrics if isinstance(metrics, dict) else list(metrics or [])
+        groups = self.metric_ids.values() if isinstance(metrics, dict) else self.metric_ids
+        for group in groups:  # fail at compile time on unknown names, as Keras does
+            for identifier in (group if isinstance(group, (list, tuple)) else [group]):
+                metrics_lib.get(identifier, None, None)
+        self.compiled_loss: compile_utils.CompiledLoss | None = None
         if weighted_metrics:
             raise ValueError("`weighted_metrics` is not supported yet: metrics are always weighted by "
                              "sample_weight in kerasish.")
@@ -89,13 +92,19 @@ class Engine:
         """Forgets everything tied to the model's structure (after `add`/`pop`); keeps the compile config."""
         self._functions.clear()
         self.metrics = None
+        self.compiled_loss = None
         self.optimizer.state = None
         self._opt_signature = None
 
     # -- resolving what depends on data shapes ----------------------------------------------
-    def resolve_metrics(self, y_shape, y_pred_shape) -> None:
-        if self.metrics is None:
-            self.metrics = [metrics_lib.get(m, y_shape, y_pred_shape) for m in self.metric_ids]
+    def resolve_outputs(self, y_shapes, output_shapes) -> None:
+        """Spreads `loss`, `loss_weights` and `metrics` over the model's outputs (once their shapes are
+        known): the compiled loss, then the loss trackers and metrics of `metric_names`."""
+        if self.metrics is not None and self.compiled_loss is not None:
+            return
+        outputs = compile_utils.OutputStructure(output_shapes, getattr(self.model, "output_names", None))
+        self.compiled_loss = compile_utils.CompiledLoss(self.loss, self.loss_weights, outputs)
+        self.metrics = self.compiled_loss.trackers + compile_utils.resolve_metrics(self.metric_ids, outputs, y_shapes)
 
     @property
     def metric_names(self) -> list[str]:
@@ -262,6 +271,17 @@ class Engine:
 
 #: the chunk size of "auto" steps_per_execution
 AUTO_STEPS = 32
+
+
+def _map_losses(loss):
+    """`compile(loss=...)` resolved: one Loss, or a list / dict of them (None entries kept)."""
+    if loss is None:
+        return None
+    if isinstance(loss, dict):
+        return {k: None if v is None else losses_lib.get(v) for k, v in loss.items()}
+    if isinstance(loss, (list, tuple)):
+        return [None if v is None else losses_lib.get(v) for v in loss]
+    return losses_lib.get(loss)
 
 
 def _distinct(tree):

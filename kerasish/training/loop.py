@@ -48,6 +48,9 @@ def _make_callbacks(model, callbacks, verbose, *, add_history, **params) -> Call
 def _check_input(model, x_sample) -> None:
     if x_sample is None:
         return
+    if not hasattr(x_sample, "shape"):  # several inputs: the model checks them when called
+        model._ensure_built(jax.tree.map(lambda a: (None, *np.shape(a)[1:]), x_sample))
+        return
     shape = tuple(x_sample.shape)
     model._ensure_built((None, *shape[1:]))
     expected = model.input_shape if hasattr(type(model), "input_shape") else model._build_shape
@@ -59,10 +62,19 @@ def _check_input(model, x_sample) -> None:
                          f"shape={expected}, found shape={shape}")
 
 
+def _shapes(tree):
+    """The shape of each array of a (possibly nested) structure, as tuples."""
+    if isinstance(tree, dict):
+        return {k: _shapes(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_shapes(v) for v in tree]
+    return tuple(np.shape(tree))
+
+
 def _prepare(model, source: Source) -> None:
     _check_input(model, source.sample_x)
     y = source.sample_y
-    model._engine.resolve_metrics(None if y is None else y.shape, model._output_shape)
+    model._engine.resolve_outputs(None if y is None else _shapes(y), model._output_shape)
 
 
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -133,6 +145,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                     cbs.on_train_batch_begin(last_step - 1)
                     box["state"] = engine.pull()
                 box["state"], mstate = train_fn(box["state"], mstate, data, idx, msk)
+                train.pace(mstate)  # at most a few calls in flight: bounded host memory for gathered chunks
                 if want_batch_end:
                     logs = LazyLogs(lambda m=mstate: engine.results(m))
                     cbs.on_train_batch_end(last_step - 1, logs)
@@ -185,6 +198,7 @@ def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
     mstate = engine.init_metric_state()
     for data, idx, msk, last_step in source.chunks(k, shuffle=False, seed=0, epoch=0):
         mstate = eval_fn(state, mstate, data, idx, msk)
+        source.pace(mstate)
         if cbs is not None and cbs.wants("on_test_batch_end"):
             logs = LazyLogs(lambda m=mstate: engine.results(m))
             cbs.on_test_batch_end(last_step - 1, logs)
@@ -220,27 +234,38 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     if data_lib.is_iterable_data(x):
         batches = (data_lib.unpack_batch(b)[0] for b in x)
     else:
-        array = data_lib.to_numpy(x, "x")
-        batches = (array[i:i + batch_size] for i in range(0, len(array), batch_size))
-        steps = math.ceil(len(array) / batch_size) if steps is None else steps
+        arrays = _numpy_tree(x)
+        rows = len(jax.tree.leaves(arrays)[0])
+        batches = (jax.tree.map(lambda a, i=i: a[i:i + batch_size], arrays) for i in range(0, rows, batch_size))
+        steps = math.ceil(rows / batch_size) if steps is None else steps
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=steps)
     outputs, state, fn, size = [], None, None, None
     cbs.on_predict_begin({})
     for i, xb in enumerate(batches):
         if steps is not None and i >= steps:
             break
+        n = len(jax.tree.leaves(xb)[0])
         if state is None:
             _check_input(model, xb)
-            state, fn, size = engine.pull(), engine.predict_function(), len(xb)
-        n = len(xb)
+            state, fn, size = engine.pull(), engine.predict_function(), n
         width = size if engine.distribution is None else engine.distribution.padded_batch(size)
-        xb = data_lib.pad_rows(xb, width)
+        xb = jax.tree.map(lambda a: data_lib.pad_rows(a, width), xb)
         if engine.distribution is not None:
-            xb = engine.distribution.distribute(xb)
+            xb = jax.tree.map(engine.distribution.distribute, xb)
         outputs.append((fn(state, xb), n))
         cbs.on_predict_batch_end(i, {})
     cbs.on_predict_end()
     if not outputs:
         raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
                          "`Model.compile(..., run_eagerly=True)`, or `tf.data.Dataset` ... the input was empty.")
-    return np.concatenate([to_host(out)[:n] for out, n in outputs])
+    return jax.tree.map(lambda *parts: np.concatenate(parts),
+                        *[jax.tree.map(lambda a, n=n: to_host(a)[:n], out) for out, n in outputs])
+
+
+def _numpy_tree(x):
+    """`x` (an array, or a list / tuple / dict of arrays) with NumPy arrays as leaves."""
+    if isinstance(x, dict):
+        return {k: data_lib.to_numpy(v, f"x[{k!r}]") for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and all(hasattr(v, "shape") for v in x):
+        return [data_lib.to_numpy(v, f"x[{i}]") for i, v in enumerate(x)]
+    return data_lib.to_numpy(x, "x")

@@ -58,10 +58,15 @@ def _forward(spec: StepSpec, params, rest, batch, training: bool):
     model = nnx.merge(spec.graph, params, rest, copy=True)
     with context.scope(context.CallContext(training=training, row_mask=mask)):
         y_pred = model(x, training=training)
-        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight * mask,
+        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=masked(sample_weight, mask),
                                   training=training)
     _, _, rest = nnx.split(model, spec.trainable, ...)
     return jnp.asarray(loss, jnp.float32), y_pred, rest
+
+
+def masked(sample_weight, mask):
+    """The sample weights (one array, or one per output) times the real-rows mask."""
+    return jax.tree.map(lambda w: w * mask, sample_weight)
 
 
 def apply_constraints(params):
@@ -89,7 +94,8 @@ def train_step(spec: StepSpec, tx: optax.GradientTransformation, state: TrainSta
     params = optax.apply_updates(state.params, updates)
     if spec.constrained:
         params = apply_constraints(params)
-    mstate = _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred), sample_weight * mask)
+    mstate = _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred),
+                             masked(sample_weight, mask))
     return TrainState(params, rest, opt_state), mstate
 
 
@@ -97,7 +103,8 @@ def eval_step(spec: StepSpec, state: TrainState, mstate: dict, batch):
     """Loss and metrics of the model in inference mode; the state is not changed."""
     x, y, sample_weight, mask = batch
     loss_value, y_pred, _ = _forward(spec, state.params, state.rest, batch, training=False)
-    return _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred), sample_weight * mask)
+    return _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred),
+                           masked(sample_weight, mask))
 
 
 def predict_step(spec: StepSpec, state: TrainState, x):
