@@ -137,3 +137,46 @@ def test_loss_and_metric_arguments_are_checked_against_the_outputs():
     model.compile("sgd", loss={"priority": "mse", "department": "sparse_categorical_crossentropy"})
     with pytest.raises(ValueError, match="Missing targets for output 'priority'"):
         model.fit(x, {"department": np.zeros(4)}, verbose=0)
+
+
+def test_config_round_trips_through_json_both_ways_with_keras():
+    import json
+    ref, ours = _pair(_two_in_two_out)
+    x = [RNG.normal(size=(5, 4)).astype("float32"), RNG.normal(size=(5, 3)).astype("float32")]
+    expected = ref.predict(x, verbose=0)
+    config = json.loads(json.dumps(ours.get_config()))
+    assert {"layers", "input_layers", "output_layers"} <= set(config)
+    assert config["input_layers"] == ref.get_config()["input_layers"]
+    for rebuilt in (keras.Model.from_config(config), keras_ref.Model.from_config(config)):
+        rebuilt.set_weights(ours.get_weights())
+        got = rebuilt.predict(x, verbose=0)
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6)
+    from_keras = keras.Model.from_config(json.loads(json.dumps(ref.get_config())))
+    from_keras.set_weights(ref.get_weights())
+    np.testing.assert_allclose(from_keras.predict(x, verbose=0)["department"], expected["department"], rtol=1e-5)
+
+
+def test_feature_extraction_from_a_sequential_and_nested_models():
+    seq = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    extractor = keras.Model(inputs=seq.inputs, outputs=[layer.output for layer in seq.layers])
+    x = RNG.normal(size=(5, 8)).astype("float32")
+    features = extractor.predict(x, verbose=0)
+    assert [f.shape for f in features] == [(5, 4), (5, 2)]
+    np.testing.assert_allclose(features[-1], seq.predict(x, verbose=0), rtol=1e-6)
+    a, b = keras.Input((8,)), keras.Input((8,))
+    twin = keras.Model([a, b], keras.layers.Add()([seq(a), seq(b)]))  # one model, used twice, as a layer
+    assert len(twin.weights) == 4
+    np.testing.assert_allclose(twin.predict([x, x], verbose=0), 2 * seq.predict(x, verbose=0), rtol=1e-5)
+
+
+def test_summary_has_keras_connected_to_column_for_graphs():
+    lines = []
+    _two_in_two_out(keras).summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Connected to" in text and "title[0][0]" in text
+    lines.clear()
+    _residual(keras)
+    chain_in = keras.Input((3,))
+    keras.Model(chain_in, keras.layers.Dense(2)(keras.layers.Dense(3)(chain_in))).summary(print_fn=lines.append)
+    assert "Connected to" not in "\n".join(lines)

@@ -149,6 +149,7 @@ class Layer(nnx.Module, pytree=False):
         self.built = False
         self._serial = next(_SERIAL)
         self._eager_losses = _Stored()
+        self._inbound_nodes = _Stored()  # calls on KerasTensors (functional graphs), in order
         self._build_shape: Any = None
         self._output_shape: Any = None
         # Keras 2 style `input_shape=` on the first layer is still accepted by Keras 3.
@@ -384,6 +385,25 @@ class Layer(nnx.Module, pytree=False):
                 out.append(regularizer(variable.get_value()))
         return out
 
+    # -- the functional graph ---------------------------------------------------------------------
+    def _first_node(self, what: str):
+        if not self._inbound_nodes.values:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined {what}.")
+        return self._inbound_nodes.values[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on KerasTensors."""
+        node = self._first_node("input")
+        if not node.args and isinstance(node.layer, _input_layer_class()):
+            return node.outputs
+        return node.args[0] if len(node.args) == 1 else list(node.args)
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on KerasTensors (Keras: node 0)."""
+        return self._first_node("output").outputs
+
     # -- calling -----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         from kerasish.layers import symbolic
@@ -452,6 +472,11 @@ class Layer(nnx.Module, pytree=False):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _input_layer_class():
+    from kerasish.layers.core import InputLayer
+    return InputLayer
 
 
 def _unique(items: list) -> list:

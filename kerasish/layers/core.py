@@ -43,8 +43,9 @@ class InputLayer(Layer):
         self.input_dtype = jnp.dtype(dtype or "float32").name
         self.built = True
         self._output_shape = self.batch_shape
-        self.output = KerasTensor(self.batch_shape, self.input_dtype, self.name)
-        self.output._keras_history = symbolic.Node(self, (), {}, self.output)
+        tensor = KerasTensor(self.batch_shape, self.input_dtype, self.name)
+        tensor._keras_history = symbolic.Node(self, (), {}, tensor)
+        self._inbound_nodes.values.append(tensor._keras_history)
 
     def call(self, inputs):
         return inputs

@@ -139,6 +139,7 @@ def call(layer, args: tuple, kwargs: dict):
     node = Node(layer, args, kwargs, outputs)
     for tensor in jax.tree.leaves(outputs, is_leaf=_is_kt):
         tensor._keras_history = node
+    layer._inbound_nodes.values.append(node)
     return outputs
 
 

@@ -102,6 +102,9 @@ class Functional(Model):
         self._input_tensors, self._output_tensors = input_tensors, output_tensors
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self._input_ids = input_ids
+        self._tensors = {number(t): t for node in nodes for t in _leaves((node.args, node.kwargs, node.outputs))
+                         if _is_kt(t)}
+        self._tensors.update({number(t): t for t in input_tensors})
         self._output_shape = _map(lambda t: t.shape, outputs)
         self._build_shape = _map(lambda t: t.shape, inputs)
         self.built = True
@@ -214,6 +217,101 @@ class Functional(Model):
     def _build_on_call(self, args, kwargs) -> None:
         self.built = True
 
+    def _connections(self) -> list[list[str]] | None:
+        """For `summary()`: each layer's inputs as `name[node][tensor]`; None for a chain of layers
+        with one input and one output (Keras then leaves the column out)."""
+        history: dict[int, str] = {}
+        for ref in _leaves(self._input_refs):
+            history[ref.index] = f"{self._tensors[ref.index]._keras_history.layer.name}[0][0]"
+        per_layer: dict[int, list[str]] = {}
+        node_count: dict[int, int] = {}
+        chain = len(self._input_tensors) == 1 and len(self._output_tensors) == 1
+        previous = _leaves(self._input_refs)[0].index if chain else None
+        for index, args, kwargs, outputs in self._plan:
+            node = node_count.get(index, 0)
+            node_count[index] = node + 1
+            sources = [history[v.index] for v in _leaves((args, kwargs)) if isinstance(v, _Ref)]
+            per_layer.setdefault(index, []).extend(sources)
+            refs = [v.index for v in _leaves((args, kwargs)) if isinstance(v, _Ref)]
+            chain = chain and node == 0 and refs == [previous] and len(_leaves(outputs)) == 1
+            for position, ref in enumerate(_leaves(outputs)):
+                history[ref.index] = f"{self._layers[index].name}[{node}][{position}]"
+                previous = ref.index
+        if chain:
+            return None
+        return [per_layer.get(i, []) for i, layer in enumerate(self._layers) if not isinstance(layer, OpLayer)]
+
+    # -- config (Keras 3's functional format) -------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """`layers` (each with `name` and `inbound_nodes` of `__keras_tensor__` references),
+        `input_layers`, `output_layers`: the format of Keras 3's `config.json`."""
+        from kerasish.layers import serialize
+        history: dict[int, list] = {}
+        for ref in _leaves(self._input_refs):
+            history[ref.index] = [self._tensors[ref.index]._keras_history.layer.name, 0, 0]
+        nodes_of: dict[int, list] = {i: [] for i in range(len(self._layers))}
+        for index, args, kwargs, outputs in self._plan:
+            node_index = len(nodes_of[index])
+            for position, ref in enumerate(_leaves(outputs)):
+                history[ref.index] = [self._layers[index].name, node_index, position]
+
+            def encode(value):
+                if not isinstance(value, _Ref):
+                    return value
+                tensor = self._tensors[value.index]
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": list(tensor.shape), "dtype": tensor.dtype,
+                                   "keras_history": history[value.index]}}
+            nodes_of[index].append({"args": _listify(_map(encode, args)), "kwargs": _map(encode, kwargs)})
+        layers = [{**serialize(layer), "name": layer.name, "inbound_nodes": nodes_of[i]}
+                  for i, layer in enumerate(self._layers)]
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": _map(lambda ref: history[ref.index], self._input_refs),
+                "output_layers": _map(lambda ref: history[ref.index], self._output_refs)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> "Functional":
+        """Rebuilds the graph: each layer from its config, then its calls replayed in dependency order."""
+        from kerasish.layers import deserialize
+        if not isinstance(config, dict) or "layers" not in config or "output_layers" not in config:
+            raise ValueError(f"Expected a functional model config with 'layers', 'input_layers' and "
+                             f"'output_layers'. Received: {str(config)[:200]}")
+        layers = {}
+        for entry in config["layers"]:
+            layers[entry["name"]] = deserialize(entry, custom_objects=custom_objects)
+        tensors: dict[tuple, KerasTensor] = {}
+        pending = []
+        for entry in config["layers"]:
+            layer = layers[entry["name"]]
+            if isinstance(layer, InputLayer):
+                tensors[(layer.name, 0, 0)] = layer.output
+            for node_index, node in enumerate(entry.get("inbound_nodes", [])):
+                pending.append((layer, node_index, node))
+        while pending:
+            ready = [item for item in pending if _resolvable(item[2], tensors)]
+            ready = [item for item in ready if not any(other[0] is item[0] and other[1] < item[1]
+                                                       for other in pending)]
+            if not ready:
+                raise ValueError(f"Cannot rebuild functional model '{config.get('name')}': the inbound nodes of "
+                                 f"{sorted({item[0].name for item in pending})} refer to tensors no layer produces.")
+            for layer, node_index, node in ready:
+                decode = lambda v: tensors[tuple(v["config"]["keras_history"])] if _is_tensor_ref(v) else v  # noqa: E731
+                args = _decode(node.get("args", []), decode)
+                kwargs = _decode(node.get("kwargs", {}), decode)
+                outputs = layer(*args, **kwargs)
+                for position, tensor in enumerate(jax.tree.leaves(outputs, is_leaf=_is_kt)):
+                    tensors[(layer.name, node_index, position)] = tensor
+                pending.remove((layer, node_index, node))
+
+        def lookup(spec):
+            if isinstance(spec, dict):
+                return {k: lookup(v) for k, v in spec.items()}
+            if spec and isinstance(spec[0], (list, tuple)):
+                return [lookup(v) for v in spec]
+            return tensors[tuple(spec)]
+        return cls(inputs=lookup(config["input_layers"]), outputs=lookup(config["output_layers"]),
+                   name=config.get("name"), trainable=config.get("trainable", True))
+
     def __repr__(self) -> str:
         return f"<Functional name={self.name}, built=True>"
 
@@ -266,6 +364,30 @@ def _topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) ->
         layer_depth.setdefault(id(tensor._keras_history.layer), 0)
     ranked = sorted(layers, key=lambda key: (-layer_depth[key], first_seen.get(key, 1 << 30)))
     return order, [layers[key] for key in ranked]
+
+
+def _listify(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _is_tensor_ref(value) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _decode(value, decode):
+    if _is_tensor_ref(value):
+        return decode(value)
+    if isinstance(value, dict):
+        return {k: _decode(v, decode) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decode(v, decode) for v in value]
+    return value
+
+
+def _resolvable(node: dict, tensors: dict) -> bool:
+    found = []
+    _decode(node, lambda v: found.append(tuple(v["config"]["keras_history"]) in tensors) or None)
+    return all(found)
 
 
 def functional_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any, dict] | None:

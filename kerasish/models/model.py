@@ -96,6 +96,17 @@ class Model(Layer):
             raise
         self._build_shape = shape
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> "Model":
+        """A functional config (`layers`, `input_layers`, `output_layers`) rebuilds the graph; any other
+        config goes to the class's constructor, as Keras does for subclassed models."""
+        from kerasish.models.functional import Functional
+        if isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= set(config):
+            target = cls if issubclass(cls, Functional) else (
+                Functional if cls is Model else _functional_subclass(cls))
+            return Functional.from_config.__func__(target, config, custom_objects)
+        return cls(**config)
+
     def _ensure_built(self, input_shape) -> None:
         """Builds the model for data whose (per-input) shape is `input_shape` if it is not built yet."""
         if not self.built:

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from kerasish.layers import symbolic
 from kerasish.layers.base import Layer, normalize_shape
-from kerasish.layers.core import InputLayer
+from kerasish.layers.core import Input, InputLayer
 from kerasish.layers.symbolic import KerasTensor
 from kerasish.models.model import Model
 from kerasish.utils import naming
@@ -34,6 +34,7 @@ class Sequential(Model):
         self._layers: list[Layer] = []
         self._input_shape: tuple | None = None
         self._input_layer: InputLayer | None = None
+        self._graph: tuple | None = None
         for layer in layers or []:
             self.add(layer)
 
@@ -93,12 +94,32 @@ class Sequential(Model):
         input_shape = normalize_shape(input_shape, "input_shape")
         if not self._layers:
             raise ValueError(f"Sequential model '{self.name}' has no layers; add layers before building it.")
-        shape = input_shape
+        for layer in self._layers:  # forget the graph of an earlier build of this model
+            layer._inbound_nodes.values[:] = [n for n in layer._inbound_nodes.values
+                                              if getattr(n, "owner", None) != id(self)]
+        inputs = self._input_layer.output if self._input_layer is not None and \
+            self._input_layer.batch_shape == input_shape else Input(batch_shape=input_shape)
+        x = inputs
         for layer in self._layers:
-            shape = symbolic.build_layer(layer, shape)
+            x = layer(x)
+            x._keras_history.owner = id(self)
+        self._graph = (inputs, x)
         self._input_shape = input_shape
-        self._output_shape = shape
+        self._output_shape = x.shape
         self.built = True
+
+    @property
+    def inputs(self) -> list:
+        """The symbolic input (a list of one KerasTensor), so layers' outputs can feed new models."""
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined inputs yet: build it first.")
+        return [self._graph[0]]
+
+    @property
+    def outputs(self) -> list:
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined outputs yet: build it first.")
+        return [self._graph[1]]
 
     @property
     def input_shape(self) -> tuple:
@@ -110,7 +131,7 @@ class Sequential(Model):
     def output_shape(self) -> tuple:
         if not self.built:
             raise AttributeError(f"Sequential model '{self.name}' has not been built yet.")
-        return self._layers[-1]._output_shape
+        return self._output_shape
 
     def _ensure_built(self, input_shape) -> None:
         if not self.built:

@@ -22,11 +22,14 @@ def _weight_bytes(weights) -> int:
 
 def print_summary(model, line_length=None, print_fn=None, show_trainable=False) -> None:
     print_fn = print_fn or (lambda line, *a, **k: print(line))
-    widths = [33, 24, 15] + ([9] if show_trainable else [])
+    connections = model._connections() if hasattr(model, "_connections") else None
+    widths = [33, 24, 15] + ([9] if show_trainable else []) + ([25] if connections else [])
     if line_length:
         scale = line_length / sum(widths)
         widths = [max(8, int(w * scale)) for w in widths]
-    headers = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable else [])
+    headers = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable else []) + \
+        (["Connected to"] if connections else [])
+    aligns = ["<", "<", ">", "<", "<"]
 
     def row(cells, left, sep, right, aligns):
         parts = []
@@ -41,7 +44,7 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False) 
         return left + mid.join(fill * w for w in widths) + right
 
     lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"),
-             row(headers, "┃", "┃", "┃", ["<", "<", ">", "<"]), rule("┡", "╇", "┩", "━")]
+             row(headers, "┃", "┃", "┃", aligns), rule("┡", "╇", "┩", "━")]
     layers = model.layers
     for i, layer in enumerate(layers):
         shape = str(layer._output_shape) if layer.built and layer._output_shape is not None else "?"
@@ -49,7 +52,10 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False) 
         cells = [f"{layer.name} ({type(layer).__name__})", shape, params]
         if show_trainable:
             cells.append("Y" if layer.trainable else "N")
-        lines.append(row(cells, "│", "│", "│", ["<", "<", ">", "<"]))
+        sources = connections[i] if connections else []
+        lines.append(row(cells + ([sources[0] if sources else "-"] if connections else []), "│", "│", "│", aligns))
+        for extra in sources[1:]:  # one line per further connection, as Keras prints them
+            lines.append(row([""] * len(cells) + [extra], "│", "│", "│", aligns))
         if i < len(layers) - 1:
             lines.append(rule("├", "┼", "┤", "─"))
     lines.append(rule("└", "┴", "┘", "─"))
