@@ -6,8 +6,13 @@ import numpy as np
 
 from kerasish.utils.plotting import (plot_curves, plot_decision_boundary, plot_feature_maps, plot_filters,
                                      plot_gradient_norms, plot_history)
+from kerasish.utils.dataset_utils import ArrayDataset, split_dataset
+from kerasish.utils.file_utils import get_file
+from kerasish.utils.model_visualization import model_to_dot, plot_model
 from kerasish.utils.progbar import Progbar
+from kerasish.utils.py_dataset import PyDataset, Sequence
 from kerasish.utils.rng import set_random_seed
+from kerasish.utils.sequence_utils import pad_sequences, timeseries_dataset_from_array
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
@@ -40,3 +45,5 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
 
 __all__ = ["Progbar", "normalize", "plot_curves", "plot_decision_boundary", "plot_feature_maps", "plot_filters",
            "plot_gradient_norms", "plot_history", "set_random_seed", "to_categorical"]
+__all__ += ["ArrayDataset", "PyDataset", "Sequence", "get_file", "model_to_dot", "pad_sequences", "plot_model",
+            "split_dataset", "timeseries_dataset_from_array"]
