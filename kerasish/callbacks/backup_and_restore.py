@@ -1,8 +1,8 @@
 """BackupAndRestore: a `fit` that was killed resumes where its last backup left it.
 
-The backup is one kerasish file (`<backup_dir>/latest.safetensors`) holding the weights, the
-optimizer state and how far training got (epoch, and steps of that epoch when `save_freq` is an
-integer), written atomically: a kill during a write leaves the previous backup whole. On restart,
+The backup is one Keras 3 weights file (`<backup_dir>/latest.weights.h5`, as Keras names it) holding
+the weights, the optimizer state and, in kerasish's group of that file, how far training got (epoch,
+and steps of that epoch when `save_freq` is an integer) and the seed-generator state, written atomically: a kill during a write leaves the previous backup whole. On restart,
 `fit` (with the same arguments) loads it and continues from that epoch and step, so with the same
 seed the final weights are those of an uninterrupted run.
 """
@@ -22,7 +22,7 @@ class BackupAndRestore(Callback):
     Args:
         backup_dir: a directory used only by this callback.
         save_freq: `"epoch"` or an integer number of batches between backups.
-        double_checkpoint: also keep the previous backup (`latest.safetensors.bkp`), used if the
+        double_checkpoint: also keep the previous backup (`latest.weights.h5.bkp`), used if the
             latest one cannot be read.
         delete_checkpoint: delete `backup_dir` when training finishes.
 
@@ -46,7 +46,7 @@ class BackupAndRestore(Callback):
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
         self.delete_checkpoint = delete_checkpoint
-        self._path = os.path.join(self.backup_dir, "latest.safetensors")
+        self._path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._prev_path = self._path + ".bkp"
         self._current_epoch = 0
         self._last_saved_step = 0  # steps of the current epoch done at the last backup
@@ -95,7 +95,7 @@ class BackupAndRestore(Callback):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._path):
             shutil.copyfile(self._path, self._prev_path)
-        saving_api.save_state(self.model, self._path, "backup", training={"epoch": epoch, "step": step})
+        saving_api.save_state(self.model, self._path, training={"epoch": epoch, "step": step})
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):

@@ -11,7 +11,8 @@ from jax import lax
 
 from kerasish import activations, constraints, initializers, kernels, regularizers
 from kerasish.layers.base import Layer, int_tuple, padding_arg, positive_int
-from kerasish.layers.core import _serialize_optional, apply_activation
+from kerasish.layers.core import apply_activation
+from kerasish.serialization import layer_config, pop_keras_only, serialize_activation, weight_args_config
 
 
 def conv_output_length(length, kernel, stride, padding, dilation=1):
@@ -101,14 +102,11 @@ class Conv2D(Layer):
         return apply_activation(self.activation, y)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate, "groups": self.groups,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_optional(regularizers, self.kernel_regularizer),
-                "bias_regularizer": _serialize_optional(regularizers, self.bias_regularizer),
-                "activity_regularizer": _serialize_optional(regularizers, self.activity_regularizer),
-                "kernel_constraint": _serialize_optional(constraints, self.kernel_constraint),
-                "bias_constraint": _serialize_optional(constraints, self.bias_constraint)}
+        return layer_config(self, filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
+                            padding=self.padding, data_format=self.data_format, dilation_rate=self.dilation_rate,
+                            groups=self.groups, activation=serialize_activation(self.activation),
+                            use_bias=self.use_bias, **weight_args_config(self, "kernel", "bias", activity=True))
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**pop_keras_only(config, cls.__name__, {"lora_rank": None, "lora_alpha": None}))

@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 
 from kerasish import activations, constraints, initializers, random, regularizers
+from kerasish.serialization import (layer_config, pop_keras_only, serialize_activation, serialize_keras_object,
+                                    weight_args_config)
 from kerasish.layers import symbolic
 from kerasish.layers.base import Layer, Shape, normalize_shape, positive_int
 from kerasish.layers.symbolic import KerasTensor
@@ -53,6 +55,15 @@ class InputLayer(Layer):
     def get_config(self):
         return {"batch_shape": self.batch_shape, "dtype": self.input_dtype, "sparse": False,
                 "ragged": False, "name": self.name, "optional": False}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "batch_input_shape" in config:  # configs written by Keras 2
+            config["batch_shape"] = config.pop("batch_input_shape")
+        if isinstance(config.get("dtype"), dict):  # a DTypePolicy entry: the input's dtype is its name
+            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
+        return cls(**config)
 
 
 def Input(shape: Sequence[int] | None = None, batch_size: int | None = None, dtype: Any = None,
@@ -115,15 +126,13 @@ class Dense(Layer):
         return apply_activation(self.activation, self._linear(inputs))
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_optional(regularizers, self.kernel_regularizer),
-                "bias_regularizer": _serialize_optional(regularizers, self.bias_regularizer),
-                "activity_regularizer": _serialize_optional(regularizers, self.activity_regularizer),
-                "kernel_constraint": _serialize_optional(constraints, self.kernel_constraint),
-                "bias_constraint": _serialize_optional(constraints, self.bias_constraint)}
+        return layer_config(self, units=self.units, activation=serialize_activation(self.activation),
+                            use_bias=self.use_bias, **weight_args_config(self, "kernel", "bias"),
+                            quantization_config=None)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**pop_keras_only(config, cls.__name__, _NO_QUANTIZATION))
 
 
 class Maxout(Dense):
@@ -151,7 +160,7 @@ class Maxout(Dense):
 
     def get_config(self):
         config = {**super().get_config(), "pieces": self.pieces}
-        del config["activation"]
+        del config["activation"], config["quantization_config"]
         return config
 
 
@@ -166,7 +175,7 @@ class Activation(Layer):
         return apply_activation(self.activation, inputs)
 
     def get_config(self):
-        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+        return layer_config(self, activation=serialize_activation(self.activation))
 
 
 class Dropout(Layer):
@@ -193,7 +202,7 @@ class Dropout(Layer):
         return inputs
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
+        return layer_config(self, rate=self.rate, seed=self.seed, noise_shape=self.noise_shape)
 
 
 class Flatten(Layer):
@@ -213,7 +222,7 @@ class Flatten(Layer):
         return inputs.reshape(inputs.shape[0], -1)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+        return layer_config(self, data_format=self.data_format)
 
 
 class Reshape(Layer):
@@ -241,7 +250,7 @@ class Reshape(Layer):
         return inputs.reshape(inputs.shape[0], *self.target_shape)
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape}
+        return layer_config(self, target_shape=self.target_shape)
 
 
 def _check_known_last_axis(layer: Layer, input_shape: Shape) -> None:
@@ -251,5 +260,9 @@ def _check_known_last_axis(layer: Layer, input_shape: Shape) -> None:
 
 
 def _serialize_optional(module, obj):
-    """`module.serialize(obj)`, or None for None (regularizers, constraints)."""
-    return None if obj is None else module.serialize(obj)
+    """`obj` (a regularizer, a constraint, or None) as Keras 3 writes it into a layer config."""
+    return serialize_keras_object(obj)
+
+
+# Keys Keras 3 writes for quantization and LoRA, which kerasish layers do not have (defaults only).
+_NO_QUANTIZATION = {"quantization_config": None, "lora_rank": None, "lora_alpha": None}

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from kerasish import constraints, initializers, regularizers
 from kerasish.layers.base import Layer, positive_int
-from kerasish.layers.core import _serialize_optional
+from kerasish.serialization import layer_config, pop_keras_only, serialize_keras_object
 
 
 class Embedding(Layer):
@@ -49,8 +49,13 @@ class Embedding(Layer):
         return jnp.take(self.embeddings.value, ids, axis=0)
 
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": _serialize_optional(regularizers, self.embeddings_regularizer),
-                "embeddings_constraint": _serialize_optional(constraints, self.embeddings_constraint),
-                "mask_zero": False}
+        return layer_config(self, input_dim=self.input_dim, output_dim=self.output_dim,
+                            embeddings_initializer=serialize_keras_object(self.embeddings_initializer),
+                            embeddings_regularizer=serialize_keras_object(self.embeddings_regularizer),
+                            activity_regularizer=serialize_keras_object(self.activity_regularizer),
+                            embeddings_constraint=serialize_keras_object(self.embeddings_constraint),
+                            mask_zero=False, quantization_config=None)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**pop_keras_only(config, cls.__name__, {"quantization_config": None, "lora_alpha": None}))

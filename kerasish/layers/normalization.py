@@ -13,7 +13,10 @@ import jax.numpy as jnp
 from kerasish import constraints, initializers, regularizers
 from kerasish.layers import context
 from kerasish.layers.base import Layer
-from kerasish.layers.core import _serialize_optional
+from kerasish.serialization import layer_config, pop_keras_only, weight_args_config
+
+# Batch renormalization, which Keras 3 writes into every BatchNormalization config and kerasish lacks.
+_NO_RENORM = {"renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
 
 
 def _check_float(name: str, value, positive: bool = False) -> float:
@@ -57,12 +60,8 @@ def _set_gamma_beta_args(layer, beta_initializer, gamma_initializer, beta_regula
 
 
 def _gamma_beta_config(layer) -> dict:
-    return {"beta_initializer": initializers.serialize(layer.beta_initializer),
-            "gamma_initializer": initializers.serialize(layer.gamma_initializer),
-            "beta_regularizer": _serialize_optional(regularizers, layer.beta_regularizer),
-            "gamma_regularizer": _serialize_optional(regularizers, layer.gamma_regularizer),
-            "beta_constraint": _serialize_optional(constraints, layer.beta_constraint),
-            "gamma_constraint": _serialize_optional(constraints, layer.gamma_constraint)}
+    """gamma/beta initializers, regularizers and constraints as Keras 3 writes them (other norm layers too)."""
+    return weight_args_config(layer, "beta", "gamma")
 
 
 class BatchNormalization(Layer):
@@ -134,12 +133,15 @@ class BatchNormalization(Layer):
         return y.astype(out_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                **_gamma_beta_config(self),
-                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "synchronized": False}
+        return layer_config(self, axis=self.axis, momentum=self.momentum, epsilon=self.epsilon, center=self.center,
+                            scale=self.scale,
+                            **weight_args_config(self, "beta", "gamma", extra_initializers=(
+                                "moving_mean_initializer", "moving_variance_initializer")),
+                            synchronized=False, **_NO_RENORM)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**pop_keras_only(config, cls.__name__, _NO_RENORM))
 
 
 class LayerNormalization(Layer):
@@ -186,5 +188,5 @@ class LayerNormalization(Layer):
         return y.astype(out_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "rms_scaling": self.rms_scaling, **_gamma_beta_config(self)}
+        return layer_config(self, axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+                            rms_scaling=self.rms_scaling, **_gamma_beta_config(self))

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from kerasish import kernels
 from kerasish.layers.base import Layer, int_tuple, padding_arg
 from kerasish.layers.conv import conv_output_length
+from kerasish.serialization import layer_config
 
 
 class _Pooling2D(Layer):
@@ -36,8 +37,8 @@ class _Pooling2D(Layer):
         return type(self)._pool_fn(inputs, self.pool_size, self.strides, self.padding)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
-                "strides": self.strides, "data_format": self.data_format}
+        return layer_config(self, pool_size=self.pool_size, padding=self.padding, strides=self.strides,
+                            data_format=self.data_format)
 
 
 class MaxPooling2D(_Pooling2D):
@@ -70,7 +71,7 @@ class _GlobalPooling2D(Layer):
         return type(self)._reduce(inputs, axis=(1, 2), keepdims=self.keepdims)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+        return layer_config(self, data_format=self.data_format, keepdims=self.keepdims)
 
 
 class GlobalAveragePooling2D(_GlobalPooling2D):

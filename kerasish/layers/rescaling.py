@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from kerasish.layers.base import Layer
+from kerasish.serialization import layer_config
 
 
 class Rescaling(Layer):
@@ -22,4 +23,4 @@ class Rescaling(Layer):
         return jnp.asarray(inputs).astype(dtype) * jnp.asarray(self.scale, dtype) + jnp.asarray(self.offset, dtype)
 
     def get_config(self):
-        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+        return layer_config(self, scale=self.scale, offset=self.offset)

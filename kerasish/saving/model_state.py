@@ -1,12 +1,14 @@
-"""What a model file holds about a model: its variables, its optimizer state, its compile config.
+"""A model's arrays <-> a weights file's `Contents`, with every check done before anything is assigned.
 
-Every value is addressed by its pytree path (`model/layers/0/linear/kernel`,
-`optimizer/inner_state/0/0/mu/layers/0/linear/kernel`), so a file fits any model of the same
-architecture whatever its layer names. Loading validates every array's name, shape and dtype
-against the target before assigning any, so a mismatch changes nothing.
+Writing: each layer group of Keras's layout (`layout.layer_entries`), the optimizer as Keras's
+variables (`optimizer_vars`), and in kerasish's own group the variables Keras has no place for
+(seed-generator state), the raw optax state (so a kerasish-to-kerasish resume is bit-exact, also for
+optimizers Keras lacks) and JSON info. Reading: every group is matched against the model (count,
+shapes, dtype kinds); groups the model does not have, or it has and the file lacks, make the file
+"another architecture". Only when all of it fits (or `skip_mismatch` says what to skip) are the
+variables and the optimizer state assigned.
 
-Owns: model/optimizer state <-> `file_format.Contents`, and compile arguments <-> JSON.
-Must not: read or write files.
+Owns: that matching and assignment. Must not: read or write files.
 """
 
 from __future__ import annotations
@@ -15,101 +17,27 @@ import warnings
 from typing import Any
 
 import jax
-from flax import nnx
+import jax.numpy as jnp
+import numpy as np
+from kerasish.saving import layout, optimizer_vars
+from kerasish.saving.weights_file import Contents
+from kerasish.utils.host import to_host
 
-from kerasish import losses as losses_lib
-from kerasish import metrics as metrics_lib
-from kerasish import optimizers as optimizers_lib
-from kerasish import serialization
-from kerasish.saving.file_format import Contents, decode, describe, spec_of
-
-MODEL, OPTIMIZER = "model", "optimizer"
+_OPT_GROUP, _INNER_GROUP = "optimizer/vars", "optimizer/inner_optimizer/vars"
 
 
-# -- pytrees <-> named arrays ------------------------------------------------------------------
-def _name(prefix: str, path) -> str:
-    parts = [prefix]
-    for entry in path:
-        if isinstance(entry, jax.tree_util.DictKey):
-            parts.append(str(entry.key))
-        elif isinstance(entry, jax.tree_util.SequenceKey):
-            parts.append(str(entry.idx))
-        elif isinstance(entry, jax.tree_util.GetAttrKey):
-            parts.append(entry.name)
-        else:
-            parts.append(str(getattr(entry, "key", entry)))
-    if parts[-1] == "value" and len(parts) > 1:  # an nnx.Variable's array
-        parts.pop()
-    return "/".join(parts)
+def _is_key(value) -> bool:
+    return isinstance(value, jax.Array) and jnp.issubdtype(value.dtype, jax.dtypes.prng_key)
 
 
-def named_leaves(prefix: str, tree) -> tuple[dict[str, Any], Any]:
-    """`{name: leaf}` in flattening order, and the treedef to rebuild `tree`."""
-    with_path, treedef = jax.tree_util.tree_flatten_with_path(tree)
-    named = {_name(prefix, path): leaf for path, leaf in with_path}
-    if len(named) != len(with_path):
-        raise ValueError(f"Two values of the {prefix} state map to the same name; cannot save it.")
-    return named, treedef
+def _host(value) -> tuple[np.ndarray, str | None]:
+    """A numpy copy of a variable's value, and the key implementation for typed PRNG keys."""
+    if _is_key(value):
+        return to_host(jax.random.key_data(value)), str(jax.random.key_impl(value))
+    return np.asarray(to_host(value)), None
 
 
-def add_tree(contents: Contents, prefix: str, tree) -> None:
-    for name, leaf in named_leaves(prefix, tree)[0].items():
-        contents.add(name, leaf)
-
-
-def mismatches(contents: Contents, prefix: str, tree) -> list[str]:
-    """Every difference between the `prefix/...` arrays of a file and `tree`, in plain words."""
-    template, _ = named_leaves(prefix, tree)
-    stored = set(contents.names(prefix))
-    problems = []
-    missing = [n for n in template if n not in stored]
-    extra = sorted(stored - set(template))
-    if missing:
-        problems.append(f"{len(missing)} not in the file (e.g. {', '.join(missing[:3])})")
-    if extra:
-        problems.append(f"{len(extra)} in the file but not in the model (e.g. {', '.join(extra[:3])})")
-    for name, leaf in template.items():
-        if name in stored and contents.specs[name] != spec_of(leaf):
-            problems.append(f"{name}: file has {describe(contents.specs[name])}, "
-                            f"model has {describe(spec_of(leaf))}")
-    return problems
-
-
-def rebuild(contents: Contents, prefix: str, tree, keep=None):
-    """`tree` with every leaf replaced by the file's value (only names in `keep`, if given)."""
-    named, treedef = named_leaves(prefix, tree)
-    leaves = [decode(contents.tensors[n], contents.specs[n]) if keep is None or n in keep else leaf
-              for n, leaf in named.items()]
-    return jax.tree_util.tree_unflatten(treedef, leaves)
-
-
-# -- the model ---------------------------------------------------------------------------------
-def model_state(model):
-    if not model.built:
-        raise ValueError(f"Model '{model.name}' has not been built yet, so it has no weights: call "
-                         "`model.build(input_shape)` (or fit it) first.")
-    return nnx.state(model)
-
-
-def check_model(contents: Contents, model, path: str, skip_mismatch: bool = False):
-    """The names to load; raises ValueError (nothing assigned) when the file does not fit."""
-    problems = mismatches(contents, MODEL, model_state(model))
-    if problems and not skip_mismatch:
-        raise ValueError(f"Cannot load weights from {path} into model '{model.name}': the file's weights do "
-                         f"not fit this model's architecture. " + "; ".join(problems[:8]))
-    template, _ = named_leaves(MODEL, model_state(model))
-    keep = {n for n, leaf in template.items() if n in contents.specs and contents.specs[n] == spec_of(leaf)}
-    if problems:
-        warnings.warn(f"Skipping {len(template) - len(keep)} weights of model '{model.name}' that do not "
-                      f"match {path}: " + "; ".join(problems[:8]), stacklevel=3)
-    return keep
-
-
-def assign_model(contents: Contents, model, keep=None) -> None:
-    nnx.update(model, rebuild(contents, MODEL, model_state(model), keep))
-
-
-# -- the optimizer -----------------------------------------------------------------------------
+# -- model -> contents ----------------------------------------------------------------------------------
 def optimizer_template(model):
     """The compiled model's optax state (created for the current parameters if it did not exist)."""
     engine = model._engine
@@ -117,69 +45,184 @@ def optimizer_template(model):
     return engine.optimizer.state
 
 
-def check_optimizer(contents: Contents, model, path: str) -> bool:
-    """Whether the file's optimizer state can be loaded; warns (as Keras does) when it cannot."""
-    if not contents.names(OPTIMIZER) or model._engine is None:
-        return False
-    problems = mismatches(contents, OPTIMIZER, optimizer_template(model))
+def contents_of(model, with_optimizer: bool = True, info: dict | None = None) -> Contents:
+    """Everything a weights file holds about `model` (every process gathers; see `file.write`)."""
+    contents = Contents(info=dict(info or {}), from_kerasish=True)
+    entries = layout.layer_entries(model)
+    for entry in entries:
+        contents.groups[entry.group] = (entry.name, [_host(v.get_value())[0] for v in entry.variables])
+    keys = {}
+    for path, variable in layout.extra_variables(model, entries).items():
+        contents.variables[path], impl = _host(variable.get_value())
+        if impl is not None:
+            keys[path] = impl
+    if keys:
+        contents.info["keys"] = keys
+    if with_optimizer and model._engine is not None and model.built:
+        _add_optimizer(model, contents)
+    return contents
+
+
+def _add_optimizer(model, contents: Contents) -> None:
+    state = optimizer_template(model)
+    with_path, _ = jax.tree_util.tree_flatten_with_path(state)
+    host = {id(leaf): _host(leaf)[0] for _, leaf in with_path}
+    contents.optimizer = [host[id(leaf)] for _, leaf in with_path]
+    contents.opt_paths = [jax.tree_util.keystr(path) for path, _ in with_path]
+    optimizer = model.optimizer
+    if optimizer_vars.has_keras_layout(optimizer):
+        outer, inner = optimizer_vars.to_keras(model, state, host)
+        contents.groups[_OPT_GROUP] = ("loss_scale_optimizer" if inner is not None else optimizer.name, outer)
+        if inner is not None:
+            contents.groups[_INNER_GROUP] = (optimizer.name, inner)
+
+
+# -- contents -> model -----------------------------------------------------------------------------------
+def _kind(dtype) -> str:
+    dtype = np.dtype(dtype)
+    return "f" if dtype.kind == "V" or jnp.issubdtype(dtype, jnp.floating) else dtype.kind
+
+
+def _problem(array: np.ndarray, variable) -> str | None:
+    value = variable.get_value()
+    shape = tuple(jax.random.key_data(value).shape) if _is_key(value) else tuple(value.shape)
+    if tuple(array.shape) != shape:
+        return f"shape {tuple(array.shape)} in the file, {shape} in the model"
+    want = np.uint32 if _is_key(value) else value.dtype
+    if _kind(array.dtype) != _kind(want) and not (_kind(want) in "iu" and _kind(array.dtype) in "iu"):
+        return f"dtype {array.dtype} in the file, {np.dtype(want)} in the model"
+    return None
+
+
+def plan_model(model, contents: Contents, filename: str, skip_mismatch: bool = False) -> list:
+    """`[(variable, array)]` to assign; raises ValueError (nothing assigned) when the file does not fit."""
+    entries = layout.layer_entries(model)
+    pairs, problems, skipped = [], [], []
+    used = {_OPT_GROUP, _INNER_GROUP}
+    for entry in entries:
+        arrays = contents.vars(entry.group)
+        used.add(entry.group)
+        if arrays is None:
+            if entry.variables:
+                problems.append(f"'{entry.path or model.name}' ({entry.name}): {len(entry.variables)} variables in "
+                                f"the model, no group `{entry.group}` in the file")
+            continue
+        if len(arrays) != len(entry.variables):
+            problems.append(f"'{entry.path or model.name}' ({entry.name}): expected {len(entry.variables)} "
+                            f"variables, the file has {len(arrays)}")
+            skipped.append(entry.path)
+            continue
+        found = [(v, a, _problem(a, v)) for v, a in zip(entry.variables, arrays)]
+        bad = [f"'{v.path}': {p}" for v, _, p in found if p]
+        if bad:
+            problems += bad
+            skipped.append(entry.path)
+            continue
+        pairs += [(v, a) for v, a, _ in found]
+    extra = [g for g, (_, arrays) in contents.groups.items() if g not in used and arrays]
+    if extra:
+        problems.append(f"the file has weights for {len(extra)} objects this model does not have (e.g. "
+                        f"{', '.join(extra[:3])})")
+    if problems and not skip_mismatch:
+        raise ValueError(f"Cannot load weights from {filename} into model '{model.name}': the file was written "
+                         f"for another architecture. " + "; ".join(problems[:8]))
     if problems:
-        warnings.warn(f"Skipping the optimizer state in {path}: it does not fit the optimizer of model "
-                      f"'{model.name}' ({model.optimizer.name}): " + "; ".join(problems[:4]), stacklevel=3)
-        return False
-    return True
+        warnings.warn(f"Skipping the variables of {filename} that do not match model '{model.name}': "
+                      + "; ".join(problems[:8]), stacklevel=4)
+    pairs += _plan_extras(model, entries, contents)
+    return pairs
 
 
-def assign_optimizer(contents: Contents, model) -> None:
-    optimizer = model._engine.optimizer
-    optimizer.state = rebuild(contents, OPTIMIZER, optimizer.state)
+def _plan_extras(model, entries, contents: Contents) -> list:
+    """Seed-generator state from kerasish's group: those that fit (a Keras file has none)."""
+    keys = contents.info.get("keys") or {}
+    pairs = []
+    for path, variable in layout.extra_variables(model, entries).items():
+        array = contents.variables.get(path)
+        if array is not None and _problem(array, variable) is None and \
+                (path in keys) == _is_key(variable.get_value()):
+            pairs.append((variable, array if path not in keys else (array, keys[path])))
+    return pairs
 
 
-# -- compile arguments <-> JSON ----------------------------------------------------------------
-def compile_config(model) -> dict | None:
-    """compile()'s arguments as JSON plus the engine's shuffle seed; None if not serializable."""
-    engine = model._engine
-    if engine is None:
+def plan_optimizer(model, contents: Contents, filename: str, skip_mismatch: bool = False):
+    """The optax state to install, or None (Keras's warning when the saved optimizer does not fit)."""
+    if model._engine is None or not model.built:
         return None
-    try:
-        optimizer = optimizers_lib.serialize(engine.optimizer)
-        loss = None if engine.loss is None else losses_lib.serialize(engine.loss)
-        metrics = [_serialize_metric(m) for m in engine.metric_ids]
-    except (TypeError, NotImplementedError) as e:
-        warnings.warn(f"Model '{model.name}' is saved without its compile configuration and optimizer "
-                      f"state, which cannot be serialized: {e}", stacklevel=3)
+    has_keras = contents.vars(_OPT_GROUP) is not None
+    if contents.optimizer is None and not has_keras:
         return None
-    return {"optimizer": optimizer, "loss": loss, "metrics": metrics,
-            "steps_per_execution": engine.steps_per_execution, "loop": engine.loop, "seed": engine.seed}
+    template = optimizer_template(model)
+    raw = _raw_state(template, contents)
+    if raw is not None:
+        return raw
+    optimizer = model.optimizer
+    if not has_keras or not optimizer_vars.has_keras_layout(optimizer):
+        warnings.warn(f"Skipping the optimizer state in {filename}: it does not fit the optimizer of model "
+                      f"'{model.name}' ({optimizer.name}).", stacklevel=4)
+        return None
+    arrays, scale = contents.vars(_OPT_GROUP), None
+    if contents.vars(_INNER_GROUP) is not None:  # Keras's LossScaleOptimizer
+        arrays, scale = contents.vars(_INNER_GROUP), [contents.vars(_OPT_GROUP)[2], contents.vars(_OPT_GROUP)[3]]
+    wanted = optimizer_vars.expected(model, template)
+    if len(arrays) != len(wanted):
+        warnings.warn(f"Skipping variable loading for optimizer '{optimizer.name}', because it has {len(wanted)} "
+                      f"variables whereas the saved optimizer in {filename} has {len(arrays)} variables.",
+                      stacklevel=4)
+        return None
+    for i, (have, want) in enumerate(zip(arrays, wanted)):
+        if tuple(have.shape) != tuple(want.shape) or _kind(have.dtype) != _kind(want.dtype) and \
+                not (_kind(have.dtype) in "iu" and _kind(want.dtype) in "iu"):
+            message = (f"Cannot load the optimizer state from {filename}: optimizer variable {i} is "
+                       f"{have.dtype}{list(have.shape)} in the file, {want.dtype}{list(want.shape)} in "
+                       f"optimizer '{optimizer.name}' of model '{model.name}'.")
+            if not skip_mismatch:
+                raise ValueError(message)
+            warnings.warn(f"Skipping the optimizer state. {message}", stacklevel=4)
+            return None
+    return optimizer_vars.from_keras(model, template, arrays, scale)
 
 
-def _serialize_metric(metric) -> Any:
-    if isinstance(metric, str):
-        return metric
-    if isinstance(metric, metrics_lib.Metric):
-        return metrics_lib.serialize(metric)
-    if callable(metric):
-        return {"class_name": "function", "config": serialization.get_registered_name(metric)}
-    raise TypeError(f"Cannot serialize metric {metric!r}.")
+def _raw_state(template, contents: Contents):
+    """The file's raw optax state when it has exactly the template's structure, else None."""
+    if contents.optimizer is None:
+        return None
+    with_path, treedef = jax.tree_util.tree_flatten_with_path(template)
+    if [jax.tree_util.keystr(p) for p, _ in with_path] != contents.opt_paths or len(with_path) != len(contents.optimizer):
+        return None
+    leaves = []
+    for (_, leaf), array in zip(with_path, contents.optimizer):
+        if tuple(np.shape(leaf)) != tuple(array.shape) or np.dtype(leaf.dtype) != array.dtype:
+            return None
+        leaves.append(jnp.asarray(array))
+    return jax.tree_util.tree_unflatten(treedef, leaves)
 
 
-def _deserialize_metric(config, custom_objects) -> Any:
-    if isinstance(config, str):
-        return config
-    if config.get("class_name") == "function":
-        fn = serialization.get_registered_object(config["config"], custom_objects)
-        if fn is None:
-            raise ValueError(f"Unknown metric function: '{config['config']}'. Pass it in `custom_objects` or "
-                             "register it with `@keras.saving.register_keras_serializable()`.")
-        return fn
-    return metrics_lib.deserialize(config, custom_objects=custom_objects)
+def assign(model, pairs: list, optimizer_state) -> None:
+    """Puts the checked arrays into the model (and the optimizer state into its optimizer)."""
+    for variable, array in pairs:
+        old = variable.get_value()
+        if isinstance(array, tuple):  # typed PRNG key data and its implementation
+            value = jax.random.wrap_key_data(jnp.asarray(array[0]), impl=array[1])
+        else:
+            value = jnp.asarray(array, dtype=old.dtype)
+        sharding = getattr(old, "sharding", None)
+        if sharding is not None and not isinstance(value, jax.core.Tracer):
+            value = jax.device_put(value, sharding)
+        variable.set_value(value)
+    if optimizer_state is not None:
+        model._engine.optimizer.state = optimizer_state
 
 
-def compile_from_config(model, config: dict, custom_objects=None) -> None:
-    """Compiles `model` as it was when saved, with the same shuffle seed."""
-    optimizer = optimizers_lib.deserialize(config["optimizer"], custom_objects=custom_objects)
-    loss = None if config.get("loss") is None else losses_lib.deserialize(config["loss"], custom_objects)
-    metrics = [_deserialize_metric(m, custom_objects) for m in config.get("metrics") or []]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
-                  steps_per_execution=config.get("steps_per_execution", 1), loop=config.get("loop", "auto"))
-    if config.get("seed") is not None:
-        model._engine.seed = int(config["seed"])
+def restore(model, contents: Contents, filename: str, skip_mismatch: bool = False) -> None:
+    """Checks everything, then assigns: the model is unchanged if anything does not fit."""
+    pairs = plan_model(model, contents, filename, skip_mismatch)
+    state = plan_optimizer(model, contents, filename, skip_mismatch)
+    assign(model, pairs, state)
+
+
+def require_built(model, action: str) -> None:
+    if not model.built:
+        raise ValueError(f"You are {action} a model that has not yet been built. Try building the model first by "
+                         "calling it on some data or by using `build()`.")
+

@@ -1,20 +1,25 @@
-"""save_model / load_model / save_weights / load_weights, with Keras 3's names and file suffixes.
+"""save_model / load_model / save_weights / load_weights: Keras 3's functions and Keras 3's files.
 
-A `.keras` file (model.save) holds the architecture, every variable, the compile configuration and
-the optimizer state; a `.weights.h5` file (model.save_weights) holds the variables and the optimizer
-state. Both are kerasish files (see `file_format`), not Keras's zip or HDF5 files: the suffixes are
-kept so code written for Keras runs unchanged. Loading never executes code from the file: classes
-come from kerasish itself, `custom_objects=`, or `register_keras_serializable`.
+`model.save("m.keras")` writes Keras's zip (`archive.py`): `config.json` (the model in Keras's
+format, `model_config.py`, with `compile_config`), `metadata.json` and `model.weights.h5`
+(`weights_file.py`), which Keras 3's `load_model` opens; `save_weights("w.weights.h5")` writes the
+HDF5 file alone. Both directions work: files Keras 3 wrote load here. Every write is atomic
+(`atomic.py`); in a multi-process run every process gathers the arrays and process 0 writes.
+Loading never runs code from the file unless `safe_mode=False`, and never changes a model unless
+the whole file fits it.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
+import jax
+
 from kerasish import serialization
-from kerasish.saving import file_format, model_state
-from kerasish.saving.file_format import Contents
+from kerasish.saving import archive, compile_config, model_config, model_state, weights_file
+from kerasish.saving.atomic import atomic_write
 
 _MODEL_SUFFIX, _WEIGHTS_SUFFIX = ".keras", ".weights.h5"
 
@@ -29,22 +34,17 @@ def _proceed(filepath: str, overwrite: bool) -> bool:
     return answer == "y"
 
 
-def _state_contents(model, kind: str, with_optimizer: bool = True) -> Contents:
-    contents = Contents(info={"kind": kind})
-    model_state.add_tree(contents, model_state.MODEL, model_state.model_state(model))
-    optimizer = model.optimizer
-    if with_optimizer and optimizer is not None and optimizer.state is not None:
-        model_state.add_tree(contents, model_state.OPTIMIZER, optimizer.state)
-    return contents
+def _write_weights(filepath: str, contents: weights_file.Contents) -> None:
+    if jax.process_index() == 0:
+        atomic_write(filepath, lambda f: weights_file.write(f, contents))
 
 
 def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
-    """Writes `model` (architecture, weights, compile config, optimizer state) to one `.keras` file.
-
-    The write is atomic: a failure midway leaves any previous file at `filepath` as it was.
+    """Writes `model` (config, weights, compile config, optimizer state) to a Keras 3 `.keras` file,
+    atomically: a failure midway leaves any previous file at `filepath` as it was.
 
     Raises:
-        ValueError: if `filepath` does not end in `.keras`, or for unsupported arguments.
+        ValueError: if `filepath` does not end in `.keras`, for `zipped=False`, or unknown arguments.
 
     Example:
         >>> model.save("model.keras"); restored = keras.models.load_model("model.keras")
@@ -52,114 +52,147 @@ def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
     filepath = os.fspath(filepath)
+    if zipped is False:
+        raise ValueError("`zipped=False` (a model directory) is not supported by kerasish; save to a `.keras` file. "
+                         f"Received: filepath={filepath}")
     if not filepath.endswith(_MODEL_SUFFIX):
-        raise ValueError("Invalid filepath extension for saving. Please add a `.keras` extension (kerasish "
-                         f"writes no legacy `.h5` files). Received: filepath={filepath}.")
+        raise ValueError("Invalid filepath extension for saving. Please add a `.keras` extension for the native "
+                         "Keras format (kerasish writes no legacy `.h5` files). Use `model.save_weights` for a "
+                         f"`.weights.h5` file. Received: filepath={filepath}.")
     if not _proceed(filepath, overwrite):
         return
-    compile_config = model_state.compile_config(model)
-    contents = _state_contents(model, "model", with_optimizer=compile_config is not None) if model.built \
-        else Contents(info={"kind": "model"})
-    contents.info["config"] = {"module": "kerasish", "class_name": type(model).__name__,
-                               "config": model.get_config(),
-                               "registered_name": serialization.get_registered_name(type(model))}
-    contents.info["compile_config"] = compile_config
-    file_format.write(filepath, contents)
+    config = model_config.serialize_layer(model)
+    compile_cfg, extras = compile_config.compile_config(model)
+    if compile_cfg is not None:
+        config["compile_config"] = compile_cfg
+    contents = model_state.contents_of(model, with_optimizer=compile_cfg is not None, info={"compile": extras})
+    weights = weights_file.to_bytes(contents)
+    if jax.process_index() == 0:
+        atomic_write(filepath, lambda f: archive.write(f, config, weights))
+
+
+def _check_exists(filepath: str) -> None:
+    if not os.path.isfile(filepath):
+        raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` "
+                         "zip file.")
 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """Rebuilds a model saved by `model.save`: same architecture, weights, compile config and
-    optimizer state, so `predict` gives identical outputs and `fit` continues where it stopped.
-    `safe_mode` is accepted for Keras compatibility: a kerasish file never holds code to run.
+    """Rebuilds a model from a `.keras` file written by kerasish or by Keras 3: architecture,
+    weights, compile configuration and optimizer state.
 
     Raises:
-        ValueError: naming the file, if it is missing, not a kerasish file, corrupt, holds only
-            weights, or names a layer class that is neither built in, in `custom_objects`, nor
-            registered.
+        ValueError: naming the file, if it is missing, not a `.keras` zip, damaged or unsafe, names
+            a class that is neither built in, registered nor in `custom_objects` (then also a
+            TypeError, as in Keras), holds a Python lambda while `safe_mode=True`, or its weights do
+            not fit the architecture it describes.
     """
     filepath = os.fspath(filepath)
-    contents = file_format.read(filepath)
-    if contents.info.get("kind") != "model" or not isinstance(contents.info.get("config"), dict):
-        raise ValueError(f"{filepath} holds weights only (it was written by `save_weights` or a backup), not a "
-                         "whole model: build the same model and call `model.load_weights(filepath)`.")
-    model = _model_from_config(contents.info["config"], custom_objects)
-    if model.built:
-        model_state.assign_model(contents, model, model_state.check_model(contents, model, filepath))
-    elif contents.names(model_state.MODEL):
-        raise ValueError(f"{filepath} holds weights, but its model config does not give an input shape to "
-                         "build the model with.")
-    compile_config = contents.info.get("compile_config")
-    if compile and compile_config:
-        model_state.compile_from_config(model, compile_config, custom_objects)
-        if model.built and model_state.check_optimizer(contents, model, filepath):
-            model_state.assign_optimizer(contents, model)
+    if os.path.isdir(filepath):
+        raise ValueError(f"{filepath} is a directory: kerasish loads `.keras` zip files only (not Keras's "
+                         "`zipped=False` folders or TensorFlow SavedModels).")
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(_WEIGHTS_SUFFIX):
+        raise ValueError(f"{filepath} is a legacy Keras 2 / tf.keras HDF5 model file; kerasish reads Keras 3 "
+                         "`.keras` files only. Open it with tf.keras and save it again as `.keras`.")
+    if not filepath.endswith(_MODEL_SUFFIX):
+        if filepath.endswith(_WEIGHTS_SUFFIX):
+            raise ValueError(f"{filepath} holds weights only: build the same model and call "
+                             "`model.load_weights(filepath)`.")
+        raise ValueError(f"File format not supported: filepath={filepath}. kerasish supports Keras 3 `.keras` "
+                         "files (and `.weights.h5` through `model.load_weights`).")
+    _check_exists(filepath)
+    stored = archive.read(filepath, filepath)
+    config = dict(stored.config)
+    cc = config.pop("compile_config", None)
+    try:
+        with serialization.SafeModeScope(safe_mode):
+            model = model_config.deserialize_layer(config, custom_objects)
+    except model_config.UnknownObjectError as e:
+        raise model_config.UnknownObjectError(f"Cannot load {filepath}: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"Cannot load {filepath}: {e}") from None
+    except (TypeError, KeyError, IndexError, AttributeError) as e:  # a config that does not build
+        raise ValueError(f"Cannot load {filepath}: building the model from its config failed "
+                         f"({type(e).__name__}: {e}).") from e
+    from kerasish.models import Model
+    if not isinstance(model, Model):
+        raise ValueError(f"{filepath} describes a {type(model).__name__}, not a model.")
+    contents = weights_file.read(io.BytesIO(stored.weights), filepath) if stored.weights is not None else None
+    if compile and cc:
+        with serialization.SafeModeScope(safe_mode), serialization.CustomObjectScope(custom_objects):
+            model_config.refuse_code(cc, "compile_config")
+            compile_config.compile_from_config(model, cc, (contents.info if contents else {}).get("compile"),
+                                               custom_objects)
+    if contents is not None and model.built:
+        model_state.restore(model, contents, filepath)
+    elif contents is not None and any(arrays for _, arrays in contents.groups.values()):
+        raise ValueError(f"{filepath} holds weights, but its config gives no input shape to build the model with.")
     return model
 
 
-def _model_from_config(config: dict, custom_objects: dict | None):
-    from kerasish.models import Model, Sequential
-    class_name = config.get("registered_name") or config.get("class_name")
-    cls = serialization.get_registered_object(class_name, custom_objects, {"Sequential": Sequential}) or \
-        serialization.get_registered_object(config.get("class_name"), custom_objects, {"Sequential": Sequential})
-    if not (isinstance(cls, type) and issubclass(cls, Model)):
-        raise ValueError(f"Unknown model class: '{config.get('class_name')}'. Pass it in `custom_objects` or "
-                         "register it with `@keras.saving.register_keras_serializable()`.")
-    return cls.from_config(config.get("config") or {}, custom_objects=custom_objects)
-
-
 def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None, **kwargs) -> None:
-    """Writes every variable of `model` (and its optimizer state, if compiled and trained) to a
-    `.weights.h5` path, atomically.
+    """Writes every variable of `model` (and its optimizer state, if compiled) to a Keras 3
+    `.weights.h5` file, atomically.
 
     Raises:
-        ValueError: if `filepath` does not end in `.weights.h5`, or the model is not built.
+        ValueError: if `filepath` does not end in `.weights.h5`, the model is not built, or for
+            `max_shard_size` (sharded weights are not supported).
     """
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     if max_shard_size is not None:
-        raise ValueError("`max_shard_size` is not supported: kerasish writes one weights file. "
-                         f"Received: max_shard_size={max_shard_size}")
+        raise ValueError("Sharded weights (`max_shard_size`, `.weights.json`) are not supported by kerasish; it "
+                         f"writes one `.weights.h5` file. Received: max_shard_size={max_shard_size}")
     filepath = os.fspath(filepath)
     if not filepath.endswith(_WEIGHTS_SUFFIX):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
+    model_state.require_built(model, "saving")
     if not _proceed(filepath, overwrite):
         return
-    file_format.write(filepath, _state_contents(model, "weights"))
+    _write_weights(filepath, model_state.contents_of(model))
+
+
+def read_weights(filepath: str) -> weights_file.Contents:
+    """The weights of a `.weights.h5` file or of a `.keras` file's `model.weights.h5`, checked."""
+    _check_exists(filepath)
+    if filepath.endswith(_MODEL_SUFFIX):
+        stored = archive.read(filepath, filepath)
+        if stored.weights is None:
+            raise ValueError(f"{filepath} has no model.weights.h5 member: it holds no weights.")
+        return weights_file.read(io.BytesIO(stored.weights), filepath)
+    return weights_file.read(filepath, filepath)
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None:
     """Loads the variables (and, if the model is compiled and it fits, the optimizer state) from a
-    `.weights.h5` or `.keras` file written by kerasish.
+    `.weights.h5` or `.keras` file written by kerasish or Keras 3.
 
-    Nothing is assigned unless every array fits the model (`skip_mismatch=True` loads those that
-    fit and warns about the rest).
+    Nothing is assigned unless every array fits the model (`skip_mismatch=True` loads the layers
+    that fit and warns about the rest).
 
     Raises:
-        ValueError: naming the file, if it is missing, not a kerasish file, corrupt, or written for
-            another architecture.
+        ValueError: naming the file, if it is missing, not a Keras weights file, damaged, unsafe, or
+            written for another architecture; if the model is not built.
     """
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     filepath = os.fspath(filepath)
+    if filepath.endswith(".weights.json"):
+        raise ValueError(f"{filepath}: sharded weights (`max_shard_size`) are not supported by kerasish.")
     if not filepath.endswith((_MODEL_SUFFIX, _WEIGHTS_SUFFIX)):
-        raise ValueError(f"File format not supported: filepath={filepath}. kerasish loads weights from "
-                         "`.keras` and `.weights.h5` files it wrote.")
-    restore_state(model, filepath, skip_mismatch=skip_mismatch)
+        raise ValueError(f"File format not supported: filepath={filepath}. kerasish loads weights from Keras 3 "
+                         "`.keras` and `.weights.h5` files (not legacy `.h5` or TensorFlow checkpoints).")
+    model_state.require_built(model, "loading weights into")
+    model_state.restore(model, read_weights(filepath), filepath, skip_mismatch=skip_mismatch)
 
 
-def restore_state(model, filepath: str, skip_mismatch: bool = False) -> dict[str, Any]:
-    """Loads variables and optimizer state from any kerasish file; returns the file's JSON fields."""
-    contents = file_format.read(filepath)
-    keep = model_state.check_model(contents, model, filepath, skip_mismatch)
-    with_optimizer = model_state.check_optimizer(contents, model, filepath)
-    model_state.assign_model(contents, model, keep)
-    if with_optimizer:
-        model_state.assign_optimizer(contents, model)
+def restore_state(model, filepath: str) -> dict[str, Any]:
+    """Loads variables and optimizer state from a weights file; returns kerasish's info from it."""
+    contents = read_weights(filepath)
+    model_state.restore(model, contents, filepath)
     return contents.info
 
 
-def save_state(model, filepath: str, kind: str, **info: Any) -> None:
+def save_state(model, filepath: str, **info: Any) -> None:
     """Writes variables and optimizer state plus JSON fields `info` (used by BackupAndRestore)."""
-    contents = _state_contents(model, kind)
-    contents.info.update(info)
-    file_format.write(filepath, contents)
+    _write_weights(filepath, model_state.contents_of(model, info=info))
