@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -123,3 +124,104 @@ def test_distribution_api_errors():
         layout["dense.*kernel"] = (None, "model")
     with pytest.raises(TypeError):
         keras.distribution.set_distribution("data_parallel")
+
+
+# -- TensorLayout, LayoutMap and ModelParallel's arguments as Keras 3 takes them (one device) ----------
+
+def _mesh2d():
+    return keras.distribution.DeviceMesh((1, 1), ("batch", "model"), keras.distribution.list_devices()[:1])
+
+
+def test_layout_map_lookup_matches_keras():
+    keras_dist = pytest.importorskip("keras").distribution
+    ours, theirs = keras.distribution.LayoutMap(_mesh2d()), keras_dist.LayoutMap(None)
+    for key, axes in ((".*dense.*kernel", (None, "model")), (".*dense.*bias", ("model",)),
+                      ("conv2d_1/kernel", (None, None, None, "model")), ("emb.*", ("model", None))):
+        ours[key], theirs[key] = axes, axes
+    for path in ("dense/kernel", "sequential/dense_1/kernel", "dense/bias", "conv2d_1/kernel", "conv2d_12/kernel",
+                 "embedding/embeddings", "my_emb", "x/emb"):
+        expected = theirs[path]
+        assert (ours[path] is None) == (expected is None), path
+        if expected is not None:
+            assert ours[path].axes == expected.axes and ours[path].device_mesh is ours.device_mesh
+    ours["dense/kernel"] = ("model", None)  # an exact key wins over the patterns that match too
+    assert ours["dense/kernel"].axes == ("model", None)
+    ours["dense.*"] = (None,)
+    with pytest.raises(ValueError, match="matches multiple layout specification keys"):
+        ours["dense/bias"]
+    with pytest.raises(ValueError, match="already exist in the LayoutMap"):
+        ours["dense.*"] = (None,)
+    with pytest.raises(ValueError, match="should be a TensorLayout type"):
+        ours["other"] = "model"
+    assert len(ours) == 6 and "emb.*" in list(ours)
+    del ours["emb.*"]
+    assert ours["my_emb"] is None
+
+
+def test_tensor_layout():
+    mesh = _mesh2d()
+    layout = keras.distribution.TensorLayout((None, "model"))
+    assert layout.device_mesh is None and layout.axes == (None, "model")
+    with pytest.raises(ValueError, match="has no device mesh yet"):
+        layout.backend_layout
+    layout.device_mesh = mesh
+    assert layout.backend_layout.spec == jax.sharding.PartitionSpec(None, "model")
+    with pytest.raises(ValueError, match="Cannot override device mesh value"):
+        layout.device_mesh = mesh
+    with pytest.raises(ValueError, match="Invalid axis names for Layout"):
+        keras.distribution.TensorLayout(("data",), mesh)
+    x = np.arange(6.0).reshape(2, 3)
+    placed = keras.distribution.distribute_tensor(x, layout)
+    assert placed.sharding.spec == layout.backend_layout.spec
+    inside = jax.jit(lambda a: keras.distribution.distribute_tensor(a * 2, layout))(x)
+    np.testing.assert_array_equal(inside, x * 2)
+    symbolic = keras.Input((3,))
+    assert keras.distribution.distribute_tensor(symbolic, layout) is symbolic
+
+
+def test_model_parallel_takes_keras3_arguments():
+    mesh = _mesh2d()
+    layout_map = keras.distribution.LayoutMap(mesh)
+    layout_map[".*dense.*kernel"] = (None, "model")
+    parallel = keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch")
+    assert parallel.device_mesh is mesh and parallel.batch_dim_name == "batch" and parallel.num_model_replicas == 1
+    assert keras.distribution.ModelParallel(layout_map=layout_map).batch_dim_name == "batch"  # the mesh's first axis
+    assert keras.distribution.ModelParallel(layout_map=layout_map, device_mesh=mesh).device_mesh is mesh
+    with pytest.raises(ValueError, match="takes its mesh from `layout_map.device_mesh`"):
+        keras.distribution.ModelParallel(layout_map=layout_map, device_mesh=_mesh2d())
+    with pytest.raises(TypeError):
+        keras.distribution.ModelParallel(mesh, layout_map)  # keyword-only, as in Keras 3
+    with pytest.raises(ValueError, match="You must specify a layout_map argument"):
+        keras.distribution.ModelParallel()
+    with pytest.raises(ValueError, match="must be a `LayoutMap` instance"):
+        keras.distribution.ModelParallel(layout_map={".*": (None,)})
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        keras.distribution.ModelParallel(layout_map=layout_map, batch_dim="batch")
+    assert parallel.get_data_layout((8, 3)).axes == ("batch", None)
+    assert parallel.get_tensor_layout("dense/kernel").axes == (None, "model")
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    kernel = model.layers[0].kernel
+    assert parallel.get_variable_layout(kernel).axes == (None, "model")
+    assert parallel.get_variable_layout(model.layers[0].bias).axes == (None,)
+    with parallel.scope():
+        assert keras.distribution.distribution() is parallel
+        model.compile(optimizer="sgd", loss="mse")
+    assert keras.distribution.distribution() is None
+    history = model.fit(np.ones((8, 3), "float32"), np.zeros((8, 1), "float32"), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_data_parallel_and_device_mesh_arguments():
+    devices = keras.distribution.list_devices()
+    assert keras.distribution.get_device_count() == len(devices)
+    data_parallel = keras.distribution.DataParallel(devices=devices[:1])
+    assert data_parallel.batch_dim_name == "batch" and data_parallel.num_model_replicas == 1
+    with pytest.warns(UserWarning, match="Expect the input mesh to be 1D"):
+        keras.distribution.DataParallel(device_mesh=_mesh2d())
+    with pytest.raises(ValueError, match="Expect `mesh` to be an instance of `DeviceMesh`"):
+        keras.distribution.DataParallel(device_mesh="mesh")
+    mesh = keras.distribution.DeviceMesh((1,), ["batch"], devices=[f"{devices[0].platform}:{devices[0].id}"])
+    assert mesh.devices[0] == devices[0] and mesh.backend_mesh.axis_names == ("batch",)
+    with pytest.raises(ValueError, match="cannot be empty"):
+        keras.distribution.DeviceMesh((), ())
