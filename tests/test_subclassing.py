@@ -195,13 +195,24 @@ def test_dropout_in_a_custom_layer_advances_its_seed_generator_every_step():
     assert int(model.layers[0].seed_generator.state[...][1]) == 4
 
 
-def test_train_step_overrides_are_refused_not_ignored():
+def test_train_step_overrides_are_called_not_ignored():
     class Custom(keras.Sequential):
         def train_step(self, state, data):
-            raise AssertionError("never reached")
+            x, y = data
+            return {"rows": keras.ops.shape(x)[0] * 1.0}, state  # nothing trains
     model = Custom([keras.Input((3,)), keras.layers.Dense(1)])
-    with pytest.raises(NotImplementedError, match="train_step"):
-        model.compile("sgd", "mse")
+    model.compile("sgd", "mse")
+    before = model.get_weights()
+    history = model.fit(np.ones((5, 3)), np.ones((5, 1)), batch_size=2, verbose=0)
+    assert history.history == {"rows": [1.0]}  # the last batch, with its real size
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    class Legacy(keras.Sequential):  # the TensorFlow / torch form is refused with the fix, not ignored
+        def train_step(self, data):
+            return {}
+    with pytest.raises(TypeError, match=r"train_step must take `\(self, state, data\)`"):
+        Legacy([keras.Input((3,)), keras.layers.Dense(1)]).compile("sgd", "mse")
 
 
 def test_integer_inputs_reach_the_model_uncast_under_mixed_precision():

@@ -1,21 +1,36 @@
-"""Metric base classes: a pure functional core with the Keras stateful API on top.
+"""The Metric base class: Keras 3's metric API over state held in `keras.Variable`s.
 
-The compiled training step uses only `init() -> state`, `update(state, ...) -> state` and
-`compute(state) -> scalar`: pure jnp, jit-safe, state a dict of arrays. `update_state`, `result` and
-`reset_state` keep one such state on the object for eager use, as Keras metrics do. Sample weights
-of 0 (padded rows of a last partial batch) contribute nothing, even where the row's values are not
-finite.
+A metric keeps its state in non-trainable `keras.Variable`s (`metric.variables`) and offers three
+faces of the same computation:
+
+- Keras's stateful API: `update_state`, `result`, `reset_state` (and `__call__`).
+- Keras's stateless API, for jitted code: `stateless_update_state(values, ...)`,
+  `stateless_result(values)`, `stateless_reset_state()`, on lists of values in `variables` order.
+- The functional core the compiled training step uses: `init() -> state`,
+  `update(state, ...) -> state`, `compute(state) -> result`.
+
+Built-in metrics define the functional core (pure jnp, state a dict of arrays, one variable per
+key) and get the other two from it, so the default training step pays nothing for the objects.
+Keras-style subclasses define `update_state` / `result` (and perhaps `reset_state`) with
+`add_variable` and `variable.assign_add`, exactly as Keras documents; their stateless and functional
+faces run those methods in a `StatelessScope`. Sample weights of 0 (padded rows of a last partial
+batch) contribute nothing to the built-in metrics, even where the row's values are not finite.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 
+from kerasish.metrics.stateless_scope import StatelessScope, value_of
+
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "squeeze_or_expand_to_same_rank"]
+
+# Metric variables are counters: their initializers never need the global random stream.
+_INIT_KEY = jax.random.key(0)
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
@@ -59,49 +74,186 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
 
 
 class Metric:
-    """Base class. Subclasses define `init`, `update` and `compute`; the stateful methods follow.
+    """Base class of every metric; see the module docstring for its three faces.
+
+    Subclass it the Keras way:
 
     Example:
-        >>> m = Mean()
-        >>> state = m.update(m.init(), jnp.array([1.0, 3.0]))   # pure, inside jit
-        >>> float(m.compute(state))
-        2.0
+        >>> class Positives(keras.metrics.Metric):
+        ...     def __init__(self, name="positives", **kwargs):
+        ...         super().__init__(name=name, **kwargs)
+        ...         self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.count.assign_add(keras.ops.sum(keras.ops.cast(y_pred > 0.5, "float32")))
+        ...     def result(self):
+        ...         return self.count.value
+
+    or define the functional core (`init`, `update`, `compute`) as the built-in metrics do.
     """
 
-    def __init__(self, name: str | None = None, dtype: str | None = None):
+    def __init__(self, dtype: str | None = None, name: str | None = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
         self.name = name if name is not None else _snake_case(type(self).__name__)
-        self.dtype = dtype or "float32"
-        self.state = self.init()
+        self.dtype = jnp.dtype(dtype or "float32").name
+        self._variables: list = []
+        self._keys: list[str] = []
+        cls = type(self)
+        if cls._defines_state():
+            state = cls.init(self)
+            if not isinstance(state, dict):
+                raise TypeError(f"{cls.__name__}.init() must return a dict of arrays. Received: {type(state).__name__}")
+            self._keys = list(state)
+            self._variables = [self._make_variable(value, key) for key, value in state.items()]
+            if not cls._pure():
+                # A subclass of a built-in metric that overrides `update_state` / `result` /
+                # `reset_state`: the compiled step must run those overrides, through the stateless API.
+                self.init, self.update, self.compute = (self.stateless_reset_state, self.stateless_update_state,
+                                                        self.stateless_result)
+
+    @classmethod
+    def _defines_state(cls) -> bool:
+        """Whether the class defines its state with `init()` (the built-in metrics do)."""
+        return cls.init is not Metric.init
+
+    @classmethod
+    def _pure(cls) -> bool:
+        """Whether the functional core alone defines the metric: kerasish's own classes (whose
+        stateful methods, where they have any, only wrap the core) and subclasses that leave
+        `update_state`, `result` and `reset_state` alone."""
+        return cls._defines_state() and all(
+            getattr(cls, name) is getattr(Metric, name) or getattr(cls, name).__module__.startswith("kerasish.")
+            for name in ("update_state", "result", "reset_state"))
+
+    # ---------------------------------------------------------------- variables
+    def _make_variable(self, initializer, name: str | None, shape=None, dtype=None, aggregation="sum"):
+        from kerasish.variables import Variable
+        return Variable(initializer, shape=shape, dtype=dtype or self.dtype, trainable=False,
+                        aggregation=aggregation, name=name, path=f"{self.name}/{name or 'variable'}",
+                        key=_INIT_KEY)
+
+    def add_variable(self, shape: Sequence[int] = (), initializer: Any = "zeros", dtype: str | None = None,
+                     aggregation: str = "sum", name: str | None = None):
+        """Creates a state variable (a non-trainable `keras.Variable`) and tracks it in `variables`."""
+        if type(self)._defines_state():
+            raise TypeError(f"{type(self).__name__} defines its state with `init()`; it cannot add variables.")
+        variable = self._make_variable(initializer if initializer is not None else "zeros", name,
+                                       shape=tuple(shape), dtype=dtype, aggregation=aggregation)
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: str | None = None,
+                   name: str | None = None):
+        """Keras's older name for `add_variable`."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self) -> list:
+        """The state variables, in creation order (a built-in metric: one per key of its state)."""
+        return list(self._variables)
+
+    def _values(self) -> list:
+        return [v.get_value() for v in self._variables]
+
+    @property
+    def state(self) -> Any:
+        """The current values as the functional core's state (a dict for the built-in metrics)."""
+        return self._as_state(self._values())
+
+    @state.setter
+    def state(self, state: Any) -> None:
+        """Stores `state`; a dict with other keys or shapes (a metric built on its first batch)
+        replaces the variables."""
+        if type(self)._defines_state() and (list(state) != self._keys or any(
+                jnp.shape(state[k]) != v.shape for k, v in zip(self._keys, self._variables))):
+            self._keys = list(state)
+            self._variables = [self._make_variable(value, key) for key, value in state.items()]
+            return
+        self._assign(self._as_values(state))
+
+    def _as_state(self, values: Sequence[Any]) -> Any:
+        """A list of values (`variables` order) as the functional core's state."""
+        values = [value_of(v) for v in values]
+        if len(values) != len(self._variables):
+            raise ValueError(f"Metric {self.name!r} has {len(self._variables)} variables; received "
+                             f"{len(values)} values.")
+        return dict(zip(self._keys, values)) if type(self)._defines_state() else values
+
+    def _as_values(self, state: Any) -> list:
+        return [state[key] for key in self._keys] if type(self)._defines_state() else list(state)
+
+    def _assign(self, values: Sequence[Any]) -> None:
+        for variable, value in zip(self._variables, values):
+            variable.assign(value)
 
     # ---------------------------------------------------------------- functional core
-    def init(self) -> dict[str, jax.Array]:
-        raise NotImplementedError
+    def init(self) -> Any:
+        """The state of a fresh metric (for a Keras-style subclass: what `reset_state` assigns)."""
+        return self.stateless_reset_state()
 
-    def update(self, state, *args, **kwargs) -> dict[str, jax.Array]:
-        raise NotImplementedError
+    def update(self, state, *args, **kwargs) -> Any:
+        """The state after `update_state(*args, **kwargs)` (pure, jit-safe)."""
+        return self.stateless_update_state(state, *args, **kwargs)
 
-    def compute(self, state) -> jax.Array:
-        raise NotImplementedError
+    def compute(self, state) -> Any:
+        """`result()` for `state` (pure, jit-safe)."""
+        return self.stateless_result(state)
 
     # ---------------------------------------------------------------- Keras stateful API
     def update_state(self, *args, **kwargs) -> None:
-        self.state = self.update(self.state, *args, **kwargs)
+        cls = type(self)
+        if not cls._defines_state():
+            raise NotImplementedError(f"{cls.__name__} must implement `update_state()`.")
+        self._assign(self._as_values(cls.update(self, self._as_state(self._values()), *args, **kwargs)))
 
-    def result(self) -> jax.Array:
-        return self.compute(self.state)
+    def result(self) -> Any:
+        cls = type(self)
+        if not cls._defines_state():
+            raise NotImplementedError(f"{cls.__name__} must implement `result()`.")
+        return cls.compute(self, self._as_state(self._values()))
 
     def reset_state(self) -> None:
-        self.state = self.init()
+        """Puts every variable back to its starting value (a Keras-style metric: zeros, as in Keras)."""
+        cls = type(self)
+        if cls._defines_state():
+            self._assign(self._as_values(cls.init(self)))
+        else:
+            self._assign([jnp.zeros(v.shape, v.dtype) for v in self._variables])
 
-    def __call__(self, *args, **kwargs) -> jax.Array:
+    def __call__(self, *args, **kwargs) -> Any:
         """Keras semantics: update the stored state, then return the result."""
         self.update_state(*args, **kwargs)
         return self.result()
 
-    @property
-    def variables(self) -> list[jax.Array]:
-        return list(self.state.values())
+    # ---------------------------------------------------------------- Keras stateless API
+    def stateless_update_state(self, metric_variables: Sequence[Any], *args, **kwargs) -> list:
+        """The new values of `variables` after `update_state(*args, **kwargs)` starting from
+        `metric_variables`; the metric itself is unchanged."""
+        cls = type(self)
+        if cls._pure():
+            return self._as_values(cls.update(self, self._as_state(metric_variables), *args, **kwargs))
+        with StatelessScope(self._variables, metric_variables) as scope:
+            self.update_state(*args, **kwargs)
+        return scope.values()
 
+    def stateless_result(self, metric_variables: Sequence[Any]) -> Any:
+        """`result()` computed from `metric_variables` instead of the stored values."""
+        cls = type(self)
+        if cls._pure():
+            return cls.compute(self, self._as_state(metric_variables))
+        with StatelessScope(self._variables, metric_variables):
+            return self.result()
+
+    def stateless_reset_state(self) -> list:
+        """The values `reset_state()` would assign; the metric itself is unchanged."""
+        cls = type(self)
+        if cls._pure():
+            return self._as_values(cls.init(self))
+        with StatelessScope(self._variables, self._values()) as scope:
+            self.reset_state()
+        return scope.values()
+
+    # ---------------------------------------------------------------- config
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype}
 

@@ -14,8 +14,9 @@ from flax import nnx
 
 from kerasish.layers import context
 from kerasish.layers.base import Layer, normalize_shape
+from kerasish.models.stateless import StatelessModel
 from kerasish.models.summary import print_summary
-from kerasish.training import loop
+from kerasish.training import custom_step, loop
 from kerasish.training.engine import Engine
 from kerasish.utils import rng
 
@@ -37,7 +38,7 @@ def _is_nested(shape) -> bool:
         isinstance(d, (list, tuple, dict)) for d in shape))
 
 
-class Model(Layer):
+class Model(StatelessModel, Layer):
     """A layer with training: `compile`, `fit`, `evaluate`, `predict`, saving. Subclass it with layers
     as attributes and a `call(inputs, training=None)`; `keras.Sequential` is one.
 
@@ -126,12 +127,7 @@ class Model(Layer):
         `steps_per_execution` is honoured as in Keras when given; its default "auto" runs several
         steps per compiled call where that is faster (see `Engine.steps_per_call`). `loop`
         ("auto", "scan", "unroll") says how those steps run inside the call."""
-        for hook in ("train_step", "test_step", "predict_step"):
-            if hasattr(type(self), hook):
-                raise NotImplementedError(
-                    f"{type(self).__name__} overrides `{hook}`, which kerasish cannot run yet (Keras's stateless "
-                    "JAX form is not implemented). Override `compute_loss` instead, or write the loop with "
-                    "`jax.jit` and `nnx.split` / `nnx.merge` on the model.")
+        custom_step.check_step_signatures(self)  # train_step(self, state, data) overrides run in fit
         engine = Engine(self, optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
                         steps_per_execution=steps_per_execution, jit_compile=jit_compile, loop=loop,
                         run_eagerly=run_eagerly, loss_weights=loss_weights)
@@ -203,8 +199,7 @@ class Model(Layer):
     def _format_logs(self, logs: dict, return_dict: bool):
         if return_dict:
             return logs
-        values = [logs[name] for name in self._engine.metric_names]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_logs_in_order(logs)
 
     # -- what the engine asks of a model (docs/CONTRACTS.md) ------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):

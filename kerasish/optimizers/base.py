@@ -1,8 +1,8 @@
 """Optimizer base: Keras 3 arguments in, one `optax.GradientTransformation` out.
 
 Owns what every Keras optimizer shares (learning rate, gradient clipping, decoupled weight decay,
-loss-scale unscaling, gradient accumulation) and the stateful shell (`state`, `learning_rate`,
-`iterations`). It does no update maths of its own: subclasses return the optax chain for their rule
+loss-scale unscaling, gradient accumulation) and `learning_rate`; the state and Keras's stateless API
+live in `shell._StatefulShell`. It does no update maths of its own: subclasses return the optax chain for their rule
 from `_update_rule(learning_rate)`. The learning rate is injected with `optax.inject_hyperparams`,
 so it is an array inside the optimizer state and `set_learning_rate` changes it without
 recompiling a jitted step.
@@ -13,13 +13,14 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import optax
 
 from kerasish.optimizers import schedules as schedules_module
-from kerasish.optimizers.state import find_count, get_learning_rate, set_learning_rate
+from kerasish.optimizers.shell import _StatefulShell
+from kerasish.optimizers.state import get_learning_rate, set_learning_rate
 from kerasish.optimizers.transforms import clip_by_norm
 
 __all__ = ["Optimizer"]
@@ -69,48 +70,6 @@ _SCHEDULE_NOT_SETTABLE = (
     "constructor argument, hence its learning rate is not settable. If you need the learning "
     "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
     "argument.")
-
-
-# --------------------------------------------------------------------------- the stateful shell
-class _StatefulShell:
-    """`state`, `iterations` and an eager `apply` shared by `Optimizer` and `OptaxOptimizer`."""
-
-    state: Any = None
-    _compiled_apply: Callable | None = None
-
-    def make_transform(self) -> optax.GradientTransformation:
-        raise NotImplementedError
-
-    @property
-    def iterations(self) -> int:
-        """Number of optimizer updates applied to `state` (0 before the first)."""
-        if self.state is None:
-            return 0
-        count = find_count(self.state)
-        if count is None:
-            raise AttributeError(f"The optax state of {self.name!r} has no step count.")
-        return int(count)
-
-    def build(self, params) -> None:
-        """Creates `state` for a parameter pytree (Keras: `optimizer.build(variables)`)."""
-        self.state = self.make_transform().init(params)
-        self._compiled_apply = None
-
-    def apply(self, grads, params):
-        """Eager convenience: one update of `params` with `grads`; returns the new params and
-        keeps the new optimizer state in `state`. Training steps use `make_transform()` directly."""
-        if self.state is None:
-            self.build(params)
-        if self._compiled_apply is None:
-            tx = self.make_transform()
-
-            def step(state, grads, params):
-                updates, state = tx.update(grads, state, params)
-                return optax.apply_updates(params, updates), state
-
-            self._compiled_apply = jax.jit(step)
-        params, self.state = self._compiled_apply(self.state, grads, params)
-        return params
 
 
 class Optimizer(_StatefulShell):
@@ -182,6 +141,9 @@ class Optimizer(_StatefulShell):
 
     def _decay_mask(self, params):
         pattern = self._exclude_pattern
+        built = self._built_for
+        if built is not None and isinstance(params, list) and len(params) == len(built):
+            return [pattern.search(str(v.get_metadata("path", "") or "")) is None for v in built]
         return jax.tree_util.tree_map_with_path(
             lambda path, _: pattern.search(jax.tree_util.keystr(path)) is None, params)
 

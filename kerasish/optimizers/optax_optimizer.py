@@ -6,7 +6,7 @@ from typing import Any
 
 import optax
 
-from kerasish.optimizers.base import _StatefulShell
+from kerasish.optimizers.shell import _StatefulShell
 from kerasish.optimizers.state import find_lr_state, set_learning_rate
 
 __all__ = ["OptaxOptimizer"]

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["get_learning_rate", "set_learning_rate", "find_lr_state", "find_count"]
+__all__ = ["get_learning_rate", "set_learning_rate", "find_lr_state", "find_count", "keras_layout"]
 
 _INJECT_STATES = (optax.InjectStatefulHyperparamsState, optax.InjectHyperparamsState)
 
@@ -106,3 +106,52 @@ def find_count(state):
             if found is not None:
                 return found
     return None
+
+
+def _key_name(key) -> str:
+    return str(getattr(key, "key", getattr(key, "name", getattr(key, "idx", key))))
+
+
+def keras_layout(state, params_def=None, param_names=None) -> tuple[list[int], list[str]]:
+    """The leaves of an optax state in Keras's order, and a name for each.
+
+    Keras lists an optimizer's variables as: the iteration count, the learning rate, then each
+    parameter's slots (Adam: its first then its second moment). Returns `(positions, names)`:
+    `positions[i]` is the index in `jax.tree.leaves(state)` of the i-th variable in that order.
+    Slots are grouped by parameter when `params_def` (the parameters' tree structure) is known;
+    leaves Keras has no counterpart for (optax's inner step counts) come last.
+    """
+    def is_group(node) -> bool:
+        return params_def is not None and params_def.num_leaves > 0 and jax.tree.structure(node) == params_def
+
+    entries, _ = jax.tree_util.tree_flatten_with_path(state, is_leaf=is_group)
+    singles, groups, position = [], [], 0
+    for path, node in entries:
+        names = [_key_name(k) for k in path]
+        if is_group(node):
+            groups.append((position, names[-1] if names else "slot"))
+            position += params_def.num_leaves
+        else:
+            singles.append((position, names))
+            position += 1
+    counts = [p for p, names in singles if names and names[-1] in ("gradient_step", "count")]
+    gradient_steps = [p for p, names in singles if names and names[-1] == "gradient_step"]
+    iteration = (gradient_steps or counts or [None])[0]
+    rates = [p for p, names in singles if len(names) >= 2 and names[-2:] == ["hyperparams", "learning_rate"]]
+    rate = rates[0] if rates else None
+    positions, labels = [], []
+    for p, label in ((iteration, "iteration"), (rate, "learning_rate")):
+        if p is not None:
+            positions.append(p)
+            labels.append(label)
+    n = params_def.num_leaves if groups else 0
+    param_names = list(param_names or [f"variable_{i}" for i in range(n)])
+    for i in range(n):
+        for start, slot in groups:
+            positions.append(start + i)
+            labels.append(f"{param_names[i].replace('/', '_')}_{slot}")
+    for p, names in singles:
+        if p not in (iteration, rate):
+            positions.append(p)
+            labels.append("_".join(names) or "state")
+    return positions, labels

@@ -14,6 +14,8 @@ import numpy as np
 
 from kerasish.callbacks.callback import CallbackList, LazyLogs
 from kerasish.callbacks.history import History, ProgbarLogger
+from kerasish.metrics import Metric
+from kerasish.training import custom_step
 from kerasish.training import data as data_lib
 from kerasish.training.source import Source
 from kerasish.utils.host import to_host
@@ -71,10 +73,55 @@ def _shapes(tree):
     return tuple(np.shape(tree))
 
 
-def _prepare(model, source: Source) -> None:
-    _check_input(model, source.sample_x)
+def _prepare(model, source: Source, runner=None) -> None:
+    if not isinstance(runner, custom_step.CustomRunner):
+        _check_input(model, source.sample_x)
+        y = source.sample_y
+        model._engine.resolve_outputs(None if y is None else _shapes(y), model._output_shape)
+        return
+    try:
+        _check_input(model, source.sample_x)
+    except ValueError:
+        raise
+    except Exception as error:  # Keras's words when a model with its own steps cannot be built from data
+        raise RuntimeError("Unable to automatically build the model. Please build it yourself before calling "
+                           "fit/evaluate/predict. A model is 'built' when its variables have been created and its "
+                           "`self.built` attribute is True. Usually, calling the model on a batch of data is the "
+                           f"right way to build it.\nException encountered:\n'{error}'") from error
     y = source.sample_y
-    model._engine.resolve_outputs(None if y is None else _shapes(y), model._output_shape)
+    if model._output_shape is not None:
+        model._engine.resolve_outputs(None if y is None else _shapes(y), model._output_shape)
+    runner.use_source(source)
+
+
+def _runners(model, engine) -> tuple:
+    """(train runner, eval runner): the engine's compiled steps, or the model's own `train_step` /
+    `test_step` (`custom_step.CustomRunner`, with the engine's protocol)."""
+    runner = custom_step.runner_for(model, engine)
+    train = runner if runner is not None and custom_step.overrides(model, "train_step") else engine
+    evaluate_ = runner if runner is not None and custom_step.overrides(model, "test_step") else engine
+    return train, evaluate_
+
+
+def _eval_state(model, engine, train_runner, eval_runner, state=None):
+    """The state `eval_runner` evaluates: the training state itself when one runner does both;
+    otherwise read from the model (after `train_runner` put `state` there). A model with its own
+    `train_step` keeps its optimizer state in Keras's layout, so the engine's `pull` is not used."""
+    if state is not None and eval_runner is train_runner:
+        return state
+    if state is not None:
+        train_runner.push(state)
+    if eval_runner is not engine:
+        return eval_runner.pull_eval()
+    if custom_step.overrides(model, "train_step"):
+        return custom_step.default_eval_state(model)
+    return engine.pull()
+
+
+def _exact(engine, runner) -> bool:
+    """Whether the engine's path must run a partial batch on its real rows only (one step per call):
+    Keras-style metric subclasses among the compiled metrics cannot skip padded rows."""
+    return runner is engine and custom_step.needs_exact_batches(engine)
 
 
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -93,35 +140,40 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if validation_split and data_lib.is_iterable_data(x):
         raise ValueError("`validation_split` is only supported for arrays, not for generators or iterables.")
 
-    train = Source(engine, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, need_y=True)
+    runner, eval_runner = _runners(model, engine)
+    need_y, need_val_y = runner is engine, eval_runner is engine  # a model's own steps may train without y
+    train = Source(engine, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, need_y=need_y)
     val = None
     if validation_split and validation_data is None:
         train_arrays, val_arrays = train.arrays.split(validation_split)
-        train = Source(engine, train_arrays, None, None, None, batch_size, steps_per_epoch, need_y=True)
+        train = Source(engine, train_arrays, None, None, None, batch_size, steps_per_epoch, need_y=need_y)
         val = Source(engine, val_arrays, None, None, None, validation_batch_size or batch_size,
-                      validation_steps, need_y=True)
+                      validation_steps, need_y=need_val_y)
     elif validation_data is not None:
         if data_lib.is_iterable_data(validation_data):
             val = Source(engine, validation_data, None, None, None, validation_batch_size or batch_size,
-                          validation_steps, need_y=True)
+                          validation_steps, need_y=need_val_y)
         else:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
                                  f"val_sample_weight). Received: {type(validation_data).__name__}")
             vx, vy, vsw = (*validation_data, None)[:3]
             val = Source(engine, vx, vy, vsw, None, validation_batch_size or batch_size, validation_steps,
-                          need_y=True)
-    _prepare(model, train)
+                          need_y=need_val_y)
+    _prepare(model, train, runner)
     if val is not None and val.arrays is not None:
         _check_input(model, val.arrays.x)
 
     cbs = _make_callbacks(model, callbacks, verbose, add_history=True, epochs=epochs, steps=train.steps)
-    k = engine.steps_per_call(train.steps, cbs.needs_model_per_batch("on_train_batch_end")
+    k = runner.steps_per_call(train.steps, cbs.needs_model_per_batch("on_train_batch_end")
                               or cbs.wants("on_train_batch_begin")) if train.arrays is not None else 1
-    state = engine.pull()
-    train_fn = engine.train_function(k, skip_empty=k > 1)
+    exact = _exact(engine, runner)
+    k = 1 if exact else k
+    state = runner.pull()
+    train_fn = runner.train_function(k, skip_empty=k > 1)
+    train_fn = custom_step.unpadded(train_fn) if exact else train_fn
     box = {"state": state}
-    cbs.set_sync(lambda: engine.push(box["state"]))
+    cbs.set_sync(lambda: runner.push(box["state"]))
     want_batch_end = cbs.wants("on_train_batch_end")
     want_batch_begin = cbs.wants("on_train_batch_begin")
     model.stop_training = False
@@ -133,43 +185,45 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         initial_epoch = initial_epoch if getattr(model, "_initial_epoch", None) is None else model._initial_epoch
         skip_steps, model._initial_epoch, model._initial_step = getattr(model, "_initial_step", 0), None, 0
         for epoch in range(initial_epoch, epochs):
-            box["state"] = engine.pull()
+            box["state"] = runner.pull()
             cbs.on_epoch_begin(epoch, {})
-            box["state"] = engine.pull()
-            mstate = engine.init_metric_state()
+            box["state"] = runner.pull()
+            mstate = runner.init_metric_state()
             for data, idx, msk, last_step in train.chunks(k, shuffle=shuffle and train.arrays is not None,
                                                           seed=engine.seed, epoch=epoch):
                 if last_step <= skip_steps:
                     continue
                 if want_batch_begin:
                     cbs.on_train_batch_begin(last_step - 1)
-                    box["state"] = engine.pull()
+                    box["state"] = runner.pull()
                 box["state"], mstate = train_fn(box["state"], mstate, data, idx, msk)
                 train.pace(mstate)  # at most a few calls in flight: bounded host memory for gathered chunks
                 if want_batch_end:
-                    logs = LazyLogs(lambda m=mstate: engine.results(m))
+                    logs = LazyLogs(lambda m=mstate: runner.results(m))
                     cbs.on_train_batch_end(last_step - 1, logs)
                     logs.expire()
                     if cbs.needs_model_per_batch("on_train_batch_end"):
-                        box["state"] = engine.pull()
+                        box["state"] = runner.pull()
                 if model.stop_training:
                     break
             skip_steps = 0
-            epoch_logs = dict(sorted(engine.results(mstate).items()))
+            epoch_logs = dict(sorted(runner.results(mstate).items()))
+            _sync_metric_objects(model, runner, mstate)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 cbs.on_test_begin({})  # Keras runs validation as an evaluate with the same callbacks
-                val_logs = _evaluate_source(model, engine, box["state"], val, cbs=cbs)
+                val_state = _eval_state(model, engine, runner, eval_runner, box["state"])
+                val_logs = _evaluate_source(model, eval_runner, val_state, val, cbs=cbs)
                 cbs.on_test_end(dict(val_logs))
                 epoch_logs.update({f"val_{k_}": v for k_, v in sorted(val_logs.items())})
             cbs.on_epoch_end(epoch, epoch_logs)
-            box["state"] = engine.pull()
+            box["state"] = runner.pull()
             if model.stop_training:
                 break
-        engine.push(box["state"])
+        runner.push(box["state"])
         cbs.on_train_end(epoch_logs)
-        box["state"] = engine.pull()  # keep what on_train_end set (EarlyStopping's best weights)
+        box["state"] = runner.pull()  # keep what on_train_end set (EarlyStopping's best weights)
     finally:
-        engine.push(box["state"])
+        runner.push(box["state"])
         model._in_fit = False
     return model.history
 
@@ -177,6 +231,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
 def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None) -> dict:
     """One optimizer step on exactly this batch (no callbacks, no History); returns its logs."""
     engine = model._require_compiled()
+    runner, _ = _runners(model, engine)
+    if runner is not engine:
+        return _custom_train_on_batch(model, runner, x, y, sample_weight, class_weight)
     source = Source(engine, x, y, sample_weight, class_weight, None, None, need_y=True)
     source.batch_size = source.arrays.n
     source.steps = 1
@@ -192,9 +249,25 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None) -> d
     return engine.results(mstate)
 
 
+def _custom_train_on_batch(model, runner, x, y, sample_weight, class_weight) -> dict:
+    """A model's own `train_step` on exactly this batch, given `(x, y, sample_weight)` as Keras gives it."""
+    source = Source(runner.engine, x, y, sample_weight, class_weight, None, None, need_y=False)
+    _prepare(model, source, runner)
+    state, mstate = runner.pull(), runner.init_metric_state()
+    arrays = source.arrays
+    try:
+        state, mstate = runner.train_on_batch(state, mstate, arrays.x, arrays.y, arrays.sample_weight)
+    finally:
+        runner.push(state)
+    return runner.results(mstate)
+
+
 def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
-    k = engine.steps_per_call(source.steps, False) if source.arrays is not None else 1
+    """`engine` is the engine or a `CustomRunner`: both have the eval protocol used here."""
+    exact = _exact(model._engine, engine)
+    k = engine.steps_per_call(source.steps, False) if source.arrays is not None and not exact else 1
     eval_fn = engine.eval_function(k)
+    eval_fn = custom_step.unpadded(eval_fn) if exact else eval_fn
     mstate = engine.init_metric_state()
     for data, idx, msk, last_step in source.chunks(k, shuffle=False, seed=0, epoch=0):
         mstate = eval_fn(state, mstate, data, idx, msk)
@@ -203,7 +276,23 @@ def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
             logs = LazyLogs(lambda m=mstate: engine.results(m))
             cbs.on_test_batch_end(last_step - 1, logs)
             logs.expire()
+    _sync_metric_objects(model, engine, mstate)
     return engine.results(mstate)
+
+
+def _sync_metric_objects(model, runner, mstate) -> None:
+    """After the engine's steps, `model.metrics` (loss tracker, compiled metrics) hold what they
+    computed, as Keras's do after fit / evaluate: device arrays are assigned, nothing is read back.
+    (A `CustomRunner` updates the metric objects itself.)"""
+    if runner is not model._engine or not isinstance(mstate, dict) or "loss" not in mstate:
+        return
+    if model._compiled_metric_objects():
+        total, count = mstate["loss"]
+        model._loss_tracker.state = {"total": total, "count": count}
+    for metric, state in zip(runner.metrics or (), mstate.get("metrics", ())):
+        owner = getattr(metric, "metric", metric)
+        if isinstance(owner, Metric):
+            owner.state = state
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -213,31 +302,28 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     verbose = _verbosity(verbose)
     if x is None:
         raise ValueError("`evaluate` needs data: pass `x` and `y`.")
-    source = Source(engine, x, y, sample_weight, None, batch_size, steps, need_y=True)
-    _prepare(model, source)
+    _, runner = _runners(model, engine)
+    source = Source(engine, x, y, sample_weight, None, batch_size, steps, need_y=runner is engine)
+    _prepare(model, source, runner)
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=source.steps)
-    state = engine.pull()
+    state = _eval_state(model, engine, None, runner)
     cbs.on_test_begin({})
-    logs = _evaluate_source(model, engine, state, source, cbs)
+    logs = _evaluate_source(model, runner, state, source, cbs)
     cbs.on_test_end(logs)
     if return_dict:
         return logs
-    values = [logs[name] for name in engine.metric_names]
-    return values[0] if len(values) == 1 else values
+    return model._flatten_logs_in_order(logs)
 
 
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     _check_batch_size(batch_size)
     verbose = _verbosity(verbose)
     engine = model._predict_engine()
+    if custom_step.overrides(model, "predict_step"):
+        return _custom_predict(model, custom_step.runner_for(model, engine), x, batch_size or 32, verbose, steps,
+                               callbacks)
     batch_size = batch_size or 32
-    if data_lib.is_iterable_data(x):
-        batches = (data_lib.unpack_batch(b)[0] for b in x)
-    else:
-        arrays = _numpy_tree(x)
-        rows = len(jax.tree.leaves(arrays)[0])
-        batches = (jax.tree.map(lambda a, i=i: a[i:i + batch_size], arrays) for i in range(0, rows, batch_size))
-        steps = math.ceil(rows / batch_size) if steps is None else steps
+    batches, steps = _predict_batches(x, batch_size, steps)
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=steps)
     outputs, state, fn, size = [], None, None, None
     cbs.on_predict_begin({})
@@ -247,7 +333,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         n = len(jax.tree.leaves(xb)[0])
         if state is None:
             _check_input(model, xb)
-            state, fn, size = engine.pull(), engine.predict_function(), n
+            state, fn, size = _eval_state(model, engine, None, engine), engine.predict_function(), n
         width = size if engine.distribution is None else engine.distribution.padded_batch(size)
         xb = jax.tree.map(lambda a: data_lib.pad_rows(a, width), xb)
         if engine.distribution is not None:
@@ -269,3 +355,36 @@ def _numpy_tree(x):
     if isinstance(x, (list, tuple)) and x and all(hasattr(v, "shape") for v in x):
         return [data_lib.to_numpy(v, f"x[{i}]") for i, v in enumerate(x)]
     return data_lib.to_numpy(x, "x")
+
+
+def _predict_batches(x, batch_size: int, steps):
+    """The batches of `x` for `predict` (the last one may be smaller), and the number of steps."""
+    if data_lib.is_iterable_data(x):
+        return (data_lib.unpack_batch(b)[0] for b in x), steps
+    arrays = _numpy_tree(x)
+    rows = len(jax.tree.leaves(arrays)[0])
+    batches = (jax.tree.map(lambda a, i=i: a[i:i + batch_size], arrays) for i in range(0, rows, batch_size))
+    return batches, (math.ceil(rows / batch_size) if steps is None else steps)
+
+
+def _custom_predict(model, runner, x, batch_size, verbose, steps, callbacks):
+    """`predict` with the model's own `predict_step`: each batch as it is (the last one smaller)."""
+    batches, steps = _predict_batches(x, batch_size, steps)
+    cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=steps)
+    outputs, state, fn = [], None, runner.predict_function()
+    cbs.on_predict_begin({})
+    for i, xb in enumerate(batches):
+        if steps is not None and i >= steps:
+            break
+        if state is None:
+            _check_input(model, xb)
+            state = runner.pull_eval()
+        out, rest = fn(state, xb)
+        state = (state[0], rest)
+        outputs.append(out)
+        cbs.on_predict_batch_end(i, {"outputs": out})
+    cbs.on_predict_end()
+    if not outputs:
+        raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). The input was empty.")
+    runner.push(state)
+    return jax.tree.map(lambda *parts: np.concatenate([to_host(p) for p in parts]), *outputs)

@@ -35,6 +35,31 @@ def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
     return out
 
 
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from a batch as a custom `train_step` receives it: `(x,)`, `(x, y)`,
+    `(x, y, sample_weight)` or `x` alone; what is missing is None.
+
+    Raises:
+        ValueError: for a tuple or list of any other length.
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                         f"found: {data}")
+    return (*data, None, None)[:3]
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The inverse of `unpack_x_y_sample_weight`: `x` (or `(x,)` when x is a tuple or list),
+    `(x, y)`, or `(x, y, sample_weight)`."""
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     """Scales `x` to unit `order`-norm along `axis` (Keras's `keras.utils.normalize`)."""
     x = np.asarray(x, dtype=np.float32)
@@ -43,7 +68,8 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     return x / np.expand_dims(norm, axis)
 
 
-__all__ = ["Progbar", "normalize", "plot_curves", "plot_decision_boundary", "plot_feature_maps", "plot_filters",
-           "plot_gradient_norms", "plot_history", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "normalize", "pack_x_y_sample_weight", "plot_curves", "plot_decision_boundary", "plot_feature_maps", "plot_filters",
+           "plot_gradient_norms", "plot_history", "set_random_seed", "to_categorical",
+           "unpack_x_y_sample_weight"]
 __all__ += ["ArrayDataset", "PyDataset", "Sequence", "get_file", "model_to_dot", "pad_sequences", "plot_model",
             "split_dataset", "timeseries_dataset_from_array"]
