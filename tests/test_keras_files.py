@@ -285,3 +285,52 @@ def test_input_layer_config_from_keras():
     layer = kerasish.saving.deserialize_layer(config)
     assert layer.batch_shape == (None, 3) and layer.name == "inp"
     assert layer.get_config() == keras_ref.layers.InputLayer(shape=(3,), name="inp").get_config()
+
+
+def test_learning_rate_schedule_optimizer_travels_both_ways(tmp_path):
+    """With a schedule, Keras has no `learning_rate` variable: iteration, then the slots."""
+    def make(lib):
+        schedule = lib.optimizers.schedules.ExponentialDecay(0.05, decay_steps=2, decay_rate=0.5)
+        return _compile(_mlp(lib, batch_norm=False), lib, ("SGD", {"learning_rate": schedule, "momentum": 0.9}))
+    ours, theirs = make(kerasish), make(keras_ref)
+    for _ in range(3):
+        ours.train_on_batch(X, Y)
+        theirs.train_on_batch(X, Y)
+    theirs.save_weights(tmp_path / "theirs.weights.h5")
+    into_ours = make(kerasish)
+    into_ours.load_weights(tmp_path / "theirs.weights.h5")
+    _next_step_matches(into_ours, theirs)
+
+
+def test_keras_float16_loss_scale_optimizer_state_loads(tmp_path):
+    """A mixed_float16 Keras model saves a LossScaleOptimizer (scale, step counter, inner optimizer)."""
+    def make(lib):
+        lib.mixed_precision.set_global_policy("mixed_float16")
+        try:
+            return _compile(_mlp(lib, batch_norm=False), lib, ("SGD", {"learning_rate": 0.1, "momentum": 0.9}))
+        finally:
+            lib.mixed_precision.set_global_policy("float32")
+    theirs = make(keras_ref)
+    theirs.train_on_batch(X, Y)
+    theirs.train_on_batch(X, Y)
+    theirs.save_weights(tmp_path / "f16.weights.h5")
+    ours = make(kerasish)
+    ours.load_weights(tmp_path / "f16.weights.h5")
+    state = ours.optimizer.state
+    assert float(state.scale) == float(theirs.optimizer.dynamic_scale)
+    assert int(state.good_steps) == int(theirs.optimizer.step_counter)
+    assert ours.optimizer.iterations == int(theirs.optimizer.iterations)
+    ours.train_on_batch(X, Y)
+    theirs.train_on_batch(X, Y)
+    assert _max_diff(ours.get_weights(), theirs.get_weights()) < 1e-3  # float16 compute in both
+
+
+@pytest.mark.parametrize("direction", ["kerasish_to_keras", "keras_to_kerasish"])
+def test_bfloat16_weights_cross_exactly(tmp_path, direction):
+    def make(lib):
+        return lib.Sequential([lib.Input((6,)), lib.layers.Dense(4, dtype="bfloat16")])
+    source, target = (make(kerasish), make(keras_ref))[::1 if direction == "kerasish_to_keras" else -1]
+    source.save_weights(tmp_path / "bf16.weights.h5")
+    target.load_weights(tmp_path / "bf16.weights.h5")
+    for a, b in zip(source.get_weights(), target.get_weights(), strict=True):
+        assert str(a.dtype) == str(b.dtype) == "bfloat16" and np.array_equal(a, b)

@@ -120,3 +120,83 @@ def test_resolve_unknown_raises_with_accepted_names(identifier):
 def test_module_has_no_kerasish_imports():
     source = open(serialization.__file__).read()
     assert "from kerasish" not in source and "import kerasish" not in source
+
+
+# -- the registry as Keras 3 exposes it ------------------------------------------------------------------------------
+def test_custom_object_scope_nests_and_wins_over_the_registry():
+    class Local(_Thing):
+        pass
+    registered = register_keras_serializable(package="TestScope", name="Thing")(Local)
+    assert get_registered_object("TestScope>Thing") is registered
+    with serialization.custom_object_scope({"Thing": abs, "outer": min}):
+        assert get_registered_object("Thing", module_objects=REGISTRY) is abs  # scope before module objects
+        with serialization.CustomObjectScope({"inner": max}):
+            assert get_registered_object("inner") is max and get_registered_object("outer") is min
+        assert get_registered_object("inner") is None
+    assert get_registered_object("Thing", module_objects=REGISTRY) is _Thing
+    with pytest.raises(TypeError, match="must be a dict"):
+        serialization.CustomObjectScope(["not", "a", "dict"])
+
+
+def test_get_custom_objects_is_the_live_registry():
+    objects = serialization.get_custom_objects()
+    objects["TestLive>double"] = _double
+    try:
+        assert get_registered_object("TestLive>double") is _double
+        assert resolve("TestLive>double", REGISTRY, "thing") is _double
+    finally:
+        del objects["TestLive>double"]
+
+
+def test_serialize_keras_object_writes_keras_3_entries():
+    assert serialization.serialize_keras_object(None) is None
+    assert serialization.serialize_keras_object((1, [2.5, "a"], {"k": True})) == (1, [2.5, "a"], {"k": True})
+    entry = serialization.serialize_keras_object(_Thing(3))
+    assert entry == {"module": __name__, "class_name": "_Thing", "config": {"size": 3}, "registered_name": "_Thing"}
+    assert serialization.serialize_keras_object(_double) == {
+        "module": "builtins", "class_name": "function", "config": "_double", "registered_name": "function"}
+    with pytest.raises(TypeError, match="lambda"):
+        serialization.serialize_keras_object(lambda x: x)
+    with pytest.raises(TypeError, match="get_config"):
+        serialization.serialize_keras_object(object())
+
+
+def test_kerasish_built_ins_are_written_under_keras_modules():
+    import kerasish as keras
+    entry = serialization.serialize_keras_object(keras.initializers.GlorotUniform(seed=1))
+    assert entry == {"module": "keras.initializers", "class_name": "GlorotUniform",
+                     "config": {"seed": 1, "input_axes": None, "output_axes": None}, "registered_name": None}
+    assert serialization.serialize_keras_object(keras.mixed_precision.DTypePolicy("mixed_float16")) == {
+        "module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"}, "registered_name": None}
+    assert serialization.serialize_activation(keras.activations.get("relu")) == "relu"
+    assert serialization.keras_module(keras.layers.Maxout) == "kerasish.layers"  # Keras 3 has no Maxout
+
+
+def test_pop_keras_only_accepts_defaults_and_names_features_in_use():
+    assert serialization.pop_keras_only({"units": 2, "quantization_config": None}, "Dense",
+                                        {"quantization_config": None}) == {"units": 2}
+    with pytest.raises(ValueError, match=r"BatchNormalization: `renorm=True` is not supported"):
+        serialization.pop_keras_only({"renorm": True}, "BatchNormalization", {"renorm": False})
+
+
+def _stored_lambda(fn):
+    import base64
+    import marshal
+    return {"class_name": "__lambda__", "config": {"value": [base64.b64encode(marshal.dumps(fn.__code__)).decode(),
+                                                             [5], None]}}
+
+
+def test_lambdas_load_only_outside_safe_mode():
+    entry = _stored_lambda(lambda x, k=1: x * k)
+    assert serialization.in_safe_mode()
+    with pytest.raises(ValueError, match="Requested the deserialization of a Python lambda"):
+        resolve(entry, REGISTRY, "thing")
+    with serialization.SafeModeScope(False):
+        fn = resolve(entry, REGISTRY, "thing")
+        assert fn(2) == 10  # the stored default k=5
+        with serialization.SafeModeScope(True):
+            with pytest.raises(ValueError, match="safe_mode=False"):
+                serialization.load_lambda(entry)
+    with serialization.SafeModeScope(False):
+        with pytest.raises(ValueError, match="cannot be read"):
+            serialization.load_lambda({"class_name": "__lambda__", "config": {"value": "not base64!"}})

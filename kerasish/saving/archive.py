@@ -16,6 +16,7 @@ import datetime
 import json
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -98,6 +99,6 @@ def read(path: str, filename: str) -> Archive:
     except zipfile.BadZipFile as e:
         raise ValueError(f"Cannot read {filename}: it is not a Keras `.keras` zip file, or it is truncated or "
                          f"corrupt ({e}).") from None
-    except (EOFError, OSError) as e:
+    except (EOFError, OSError, zlib.error) as e:
         raise ValueError(f"Cannot read {filename}: the zip is truncated or corrupt ({e}).") from None
     return Archive(config, meta, weights)

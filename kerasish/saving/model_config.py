@@ -146,6 +146,10 @@ def deserialize_layer(config: Mapping[str, Any], custom_objects: Mapping[str, An
     inner = config.get("config") or {}
     if not isinstance(inner, dict):
         raise ValueError(f"The config of '{config['class_name']}' must be a dict. Received: {inner!r}")
+    policy = inner.get("dtype")
+    if isinstance(policy, dict) and policy.get("class_name") not in (None, "DTypePolicy", "Policy"):
+        raise ValueError(f"Layer '{inner.get('name')}' uses the dtype policy {policy.get('class_name')!r} "
+                         f"({(policy.get('config') or {})}); kerasish has DTypePolicy only (no quantization).")
     if _is_functional(cls) and cls.from_config.__func__ is Layer.from_config.__func__:
         raise ValueError(f"'{config['class_name']}' is a functional model: kerasish cannot rebuild a functional "
                          "model from its config yet (`Functional.from_config`). Build the model in code and load the "
