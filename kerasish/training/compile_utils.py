@@ -173,7 +173,8 @@ def resolve_metrics(identifiers: Any, outputs: OutputStructure, y_shapes: Any) -
         if isinstance(identifiers, dict):
             raise ValueError("The model has a single output: pass `metrics` as a list. Received a dict.")
         y_shape = y_shapes if is_shape(y_shapes) or y_shapes is None else outputs.pick(y_shapes, 0, "targets")
-        return [metrics_lib.get(m, y_shape, outputs.shapes[0]) for m in identifiers]
+        return [_built(metrics_lib.get(m, y_shape, outputs.shapes[0]), y_shape, outputs.shapes[0])
+                for m in identifiers]
     per_output = _per_output(identifiers, outputs, "metrics", single_ok=False)
     resolved = []
     for position, group in enumerate(per_output):
@@ -182,6 +183,15 @@ def resolve_metrics(identifiers: Any, outputs: OutputStructure, y_shapes: Any) -
         group = group if isinstance(group, (list, tuple)) else [group]
         y_shape = None if y_shapes is None else outputs.pick(y_shapes, position, "targets")
         for identifier in group:
-            metric = metrics_lib.get(identifier, y_shape, outputs.shapes[position])
+            metric = _built(metrics_lib.get(identifier, y_shape, outputs.shapes[position]), y_shape,
+                            outputs.shapes[position])
             resolved.append(OnOutput(metric, outputs, position))
     return resolved
+
+
+def _built(metric, y_shape, y_pred_shape):
+    """Metrics whose state size depends on the data (per-class F1, R2, multi-label AUC) are built for
+    these shapes before the compiled step needs their state."""
+    if getattr(metric, "built", True) is False and y_shape is not None:
+        metric.build(y_shape, y_pred_shape)
+    return metric

@@ -329,14 +329,20 @@ def prefetch(batches: Iterator[tuple], depth: int = 1) -> Iterator[tuple]:
     Items are tuples whose last element is passed through; the NumPy leaves of the others (pytrees)
     go through `jax.device_put`, which returns at once (and on a CPU adopts an aligned buffer).
     """
-    def send(value):
-        return jax.tree.map(lambda a: jax.device_put(a) if isinstance(a, np.ndarray) else a, value)
+    def send(items: list) -> list:
+        # One batched `device_put` for every NumPy leaf of the item: one dispatch instead of one per
+        # array (each costs ~0.1-2 ms of Python and runtime overhead on a busy CPU).
+        leaves, treedef = jax.tree.flatten(items)
+        host = [i for i, leaf in enumerate(leaves) if isinstance(leaf, np.ndarray)]
+        for i, placed in zip(host, jax.device_put([leaves[i] for i in host])):
+            leaves[i] = placed
+        return jax.tree.unflatten(treedef, leaves)
 
     queue: collections.deque = collections.deque()
     for batch in batches:
         *arrays, last = batch
         if depth:
-            arrays = [send(a) for a in arrays]
+            arrays = send(arrays)
         queue.append((*arrays, last))
         if len(queue) > depth:
             yield queue.popleft()
