@@ -265,7 +265,8 @@ class Engine:
         logs = {"loss": float(total / max(count, 1.0))}
         for metric, state in zip(self.metrics or (), mstate["metrics"]):
             state = jax.tree.map(lambda a: jnp.asarray(to_host(a)), state)
-            logs[metric.name] = float(np.asarray(metric.compute(state)))
+            value = np.asarray(metric.compute(state))
+            logs[metric.name] = float(value) if value.ndim == 0 else value  # per-class metrics log arrays, as Keras
         return logs
 
 
