@@ -108,6 +108,7 @@ def test_guide_train_step_matches_keras_in_chunks_and_on_the_partial_batch():
     np.testing.assert_allclose(float(ours.metrics[1].result()["mae"]), float(theirs.metrics[1].result()["mae"]),
                                rtol=1e-5)
     np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_guide_model_with_its_own_metrics_matches_keras():
@@ -225,8 +226,10 @@ def test_data_forms_and_super_train_step_match_keras():
         no_y = model.fit(x, batch_size=16, verbose=0).history
         model.compile(k.optimizers.SGD(0.05), "mse", metrics=["mae"])
         weighted = model.fit(x, y, sample_weight=weights, batch_size=16, epochs=2, shuffle=False, verbose=0).history
-        results.append((no_y, weighted, model.seen))
+        on_batch = model.train_on_batch(x[:8], y[:8])  # Keras passes (x, y, None) here
+        results.append((no_y, weighted, model.seen + [on_batch]))
     (no_y, weighted, forms), (no_y_k, weighted_k, forms_k) = results
+    np.testing.assert_allclose(forms.pop(), forms_k.pop(), rtol=1e-5)  # [loss, mae, rows]
     assert no_y == no_y_k == {"rows": [8.0]} and forms == forms_k
     assert sorted(weighted) == sorted(weighted_k) == ["loss", "mae", "rows"]
     for key in weighted:

@@ -117,10 +117,10 @@ class StatelessModel:
 
     @property
     def losses(self) -> list:
-        """Keras's `losses`; right after a `stateless_call` in the same JAX trace (a custom
-        `train_step`), the losses of that call, computed with the values it was given."""
+        """Keras's `losses`; outside a forward pass and in the JAX trace of a `stateless_call` (a
+        custom `train_step`), the losses of that call, computed with the values it was given."""
         holder = vars(self).get("_stateless_losses")
-        if holder is not None and holder.trace is not None and holder.trace.is_valid():
+        if context.current() is None and holder is not None and holder.trace is not None and holder.trace.is_valid():
             return list(holder.values)
         return super().losses
 

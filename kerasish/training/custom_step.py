@@ -47,12 +47,13 @@ def check_step_signatures(model) -> None:
     import inspect
     for hook in STEP_HOOKS:
         if overrides(model, hook):
-            params = [p for p in inspect.signature(getattr(model, hook)).parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            if len(params) != 2:
+            signature = inspect.signature(getattr(model, hook))
+            try:
+                signature.bind(None, None)
+            except TypeError:
                 raise TypeError(f"{type(model).__name__}.{hook} must take `(self, state, data)` and return "
                                 f"`(logs, state)`, as Keras 3 on JAX calls it (see the guide \"Customizing what "
-                                f"happens in fit() with JAX\"). Received: {hook}{inspect.signature(getattr(model, hook))}")
+                                f"happens in fit() with JAX\"). Received: {hook}{signature}") from None
 
 
 _RUNNERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -176,6 +177,9 @@ class CustomRunner:
         with jax.transfer_guard_device_to_host("allow"):
             _put(self.model.metrics_variables, mstate.values)
             logs = mstate.logs
+            if logs is not None and not isinstance(logs, dict):
+                raise TypeError("A step must return its logs as a dict of metric names and values, with the "
+                                f"state: `return logs, state`. Received logs of type {type(logs).__name__}.")
             if isinstance(logs, dict):
                 metric_logs = self.model.get_metrics_result()
                 if set(logs) == set(metric_logs):
