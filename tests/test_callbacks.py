@@ -238,6 +238,6 @@ def test_backup_and_restore_arguments_and_cleanup(tmp_path):
     model = _mlp()
     kept = keras.callbacks.BackupAndRestore(tmp_path / "kept", delete_checkpoint=False)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[kept])
-    assert (tmp_path / "kept" / "latest.safetensors").exists()
+    assert (tmp_path / "kept" / "latest.weights.h5").exists()
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[kept])  # resumes at epoch 2: nothing to do
     assert model.history.epoch == []

@@ -59,6 +59,19 @@ _FUNCTIONS = {fn.__name__: fn for fn in (
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
     mean_absolute_error)}
 
+from kerasish.metrics import extra  # noqa: E402  (its classes extend the tables above)
+from kerasish.metrics.extra import (AUC, CosineSimilarity, F1Score, FBetaScore, KLDivergence,  # noqa: E402,F401
+                                    LogCoshError, MeanAbsolutePercentageError, MeanIoU, PrecisionAtRecall,
+                                    R2Score, RecallAtPrecision, kl_divergence, log_cosh,
+                                    mean_absolute_percentage_error)
+
+_CLASSES += list(extra.CLASSES)
+_BY_NAME.update({c.__name__: c for c in extra.CLASSES})
+_BY_NAME.update({_snake_case(c.__name__): c for c in extra.CLASSES})
+_BY_NAME.update(extra.ALIASES)
+_FUNCTIONS.update(extra.FUNCTIONS)
+__all__ += [c.__name__ for c in extra.CLASSES] + list(extra.FUNCTIONS)
+
 
 def serialize(metric: Metric) -> dict[str, Any]:
     """`{"module", "class_name", "config", "registered_name"}` like `keras.metrics.serialize`."""
