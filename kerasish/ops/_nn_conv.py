@@ -64,10 +64,12 @@ def _check_channels(x, kernel, data_format, kernel_axis=-2):
 def _grouped_conv(x, kernel, strides, padding, data_format, dilation, groups):
     n = x.ndim - 2
     strides, dilation = _spatial(strides, n, "strides"), _spatial(dilation, n, "dilation_rate")
-    fits = padding == "same" or all(
-        size >= (k - 1) * d + 1 for size, k, d in zip(x.shape[1:3], kernel.shape[:2], dilation))
-    if (n == 2 and data_format == "channels_last" and groups == 1 and fits and x.dtype == jnp.float32
-            and (strides == (1, 1) or dilation == (1, 1))):
+    # kerasish.kernels' 2-D lowering, where it computes the same convolution (float32, NHWC, one
+    # group, no strides with dilation, an output that is not empty).
+    if (n == 2 and data_format == "channels_last" and groups == 1 and x.dtype == jnp.float32
+            and (strides == (1, 1) or dilation == (1, 1))
+            and (padding == "same" or all(size >= (k - 1) * d + 1 for size, k, d in
+                                          zip(x.shape[1:3], kernel.shape[:2], dilation)))):
         return kernels.conv2d(x, kernel, strides, padding, dilation)
     out = lax.conv_general_dilated(x, kernel, strides, padding.upper(), rhs_dilation=dilation,
                                    dimension_numbers=_dimension_numbers(n, data_format),

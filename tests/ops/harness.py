@@ -134,3 +134,47 @@ def assert_jit_matches_eager(case: Case, rtol: float = 1e-6, atol: float = 1e-6)
     jitted = under_jit(case)
     assert len(jax.tree.leaves(jitted)) == len(jax.tree.leaves(eager)), f"{case.id}: outputs differ under jit"
     _assert_close(jitted, eager, rtol, atol, f"{case.id} under jit")
+
+
+def compiled(fn: Callable, *args, **kwargs) -> Any:
+    """`fn(*args, **kwargs)` compiled once with `jax.jit`: array positional arguments traced, the
+    rest static. For scan-heavy ops and gradients, whose eager evaluation compiles op by op."""
+    positions = [i for i, a in enumerate(args) if isinstance(a, (np.ndarray, jax.Array))]
+
+    def traced(*arrays):
+        full = list(args)
+        for i, value in zip(positions, arrays):
+            full[i] = value
+        return fn(*full, **kwargs)
+    return jax.jit(traced)(*[args[i] for i in positions])
+
+
+def compiled_gradient(fn: Callable, case: Case) -> Any:
+    """Compiled gradient of `sum(fn(*case.args, **case.kwargs))` w.r.t. its first array argument."""
+    first = next(i for i, a in enumerate(case.args) if isinstance(a, (np.ndarray, jax.Array)))
+
+    def total(x):
+        args = list(case.args)
+        args[first] = x
+        return jnp.sum(jnp.asarray(fn(*args, **case.kwargs), jnp.float32))
+    return compiled(jax.grad(total), case.args[first])
+
+
+def run_case_compiled(case: Case, ref_namespace: Any = None) -> None:
+    """`run_case` with both libraries' op compiled once (`compiled`) instead of run op by op, for
+    ops whose eager evaluation dominates test time. `ref_namespace` holds Keras's op when it is
+    not on `keras.ops` (the image ops live on `keras.ops.image`)."""
+    ours = getattr(kerasish.ops, case.name)
+    ref = getattr(ref_namespace or keras_ref.ops, case.name)
+    missing = object()
+    saved = getattr(keras_ref.ops, case.name, missing)
+    try:
+        setattr(kerasish.ops, case.name, lambda *a, **k: compiled(ours, *a, **k))
+        setattr(keras_ref.ops, case.name, lambda *a, **k: compiled(ref, *a, **k))
+        run_case(case)
+    finally:
+        setattr(kerasish.ops, case.name, ours)
+        if saved is missing:
+            delattr(keras_ref.ops, case.name)
+        else:
+            setattr(keras_ref.ops, case.name, saved)
