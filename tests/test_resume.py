@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -127,3 +128,31 @@ def test_a_killed_fit_resumes_with_backup_and_restore(uninterrupted, tmp_path, c
     assert (tmp_path / "backup" / "latest.weights.h5").exists()
     _assert_bit_identical(_script()["run"](mode, str(tmp_path)), uninterrupted)
     assert not (tmp_path / "backup").exists()  # delete_checkpoint=True: removed when the run finished
+
+
+def test_an_optax_optimizer_resumes_bit_exactly_from_its_raw_state(tmp_path):
+    """Keras has no place for an optax transformation's state: it travels in kerasish's group."""
+    import optax
+    import kerasish as keras
+    from kerasish import layers
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+
+    def make():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"), layers.Dense(2)])
+        model.compile(optax.inject_hyperparams(optax.adamw)(learning_rate=0.01),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+    model = make()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.save_weights(tmp_path / "optax.weights.h5")
+    resumed = make()
+    resumed.load_weights(tmp_path / "optax.weights.h5")
+    _assert_bit_identical([np.asarray(a) for a in jax.tree.leaves(model.optimizer.state)],
+                          [np.asarray(a) for a in jax.tree.leaves(resumed.optimizer.state)])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    resumed.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    _assert_bit_identical(model.get_weights(), resumed.get_weights())
+

@@ -428,27 +428,6 @@ def test_archive_reader_never_extracts(trained, monkeypatch):
     assert weights_file.read(io.BytesIO(stored.weights), "w").groups["vars"][0] == "sequential"
 
 
-def test_an_optax_optimizer_resumes_bit_exactly_from_its_raw_state(tmp_path):
-    """Keras has no place for an optax transformation's state: it travels in kerasish's group."""
-    import optax
-    x, y = _data(32)
-
-    def make():
-        model = _model(compile=False)
-        model.compile(optax.inject_hyperparams(optax.adamw)(learning_rate=0.01), "sparse_categorical_crossentropy")
-        return model
-    model = make()
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    model.save_weights(tmp_path / "optax.weights.h5")
-    resumed = make()
-    resumed.load_weights(tmp_path / "optax.weights.h5")
-    for a, b in zip(jax.tree.leaves(model.optimizer.state), jax.tree.leaves(resumed.optimizer.state), strict=True):
-        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
-    resumed.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
-    assert _same_weights(model, resumed)
-
-
 def test_quantized_dtype_policies_are_refused_not_ignored(tmp_path):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     model.save(tmp_path / "plain.keras")
