@@ -30,7 +30,6 @@ from kerasish.metrics.stateless_scope import StatelessScope, value_of
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "squeeze_or_expand_to_same_rank"]
 
 # Metric variables are counters: their initializers never need the global random stream.
-_INIT_KEY = jax.random.key(0)
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
@@ -71,6 +70,12 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     if values.ndim > 1:
         values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
     return values, sample_weight
+
+
+def _init_key():
+    """The key random initializers of metric variables get (made on first use: nothing may touch a JAX
+    backend at import, or `jax.distributed.initialize` cannot run afterwards)."""
+    return jax.random.key(0)
 
 
 class Metric:
@@ -130,7 +135,7 @@ class Metric:
         from kerasish.variables import Variable
         return Variable(initializer, shape=shape, dtype=dtype or self.dtype, trainable=False,
                         aggregation=aggregation, name=name, path=f"{self.name}/{name or 'variable'}",
-                        key=_INIT_KEY)
+                        key=_init_key())
 
     def add_variable(self, shape: Sequence[int] = (), initializer: Any = "zeros", dtype: str | None = None,
                      aggregation: str = "sum", name: str | None = None):

@@ -286,6 +286,8 @@ def _sync_metric_objects(model, runner, mstate) -> None:
     (A `CustomRunner` updates the metric objects itself.)"""
     if runner is not model._engine or not isinstance(mstate, dict) or "loss" not in mstate:
         return
+    if not all(getattr(leaf, "is_fully_addressable", True) for leaf in jax.tree.leaves(mstate)):
+        return  # several processes: the state is a global array; the logs already hold its values
     if model._compiled_metric_objects():
         total, count = mstate["loss"]
         model._loss_tracker.state = {"total": total, "count": count}
