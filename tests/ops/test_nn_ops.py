@@ -12,6 +12,7 @@ import itertools
 import warnings
 
 import jax
+import jax.experimental.sparse
 import jax.numpy as jnp
 import keras as keras_ref
 import numpy as np
@@ -256,7 +257,7 @@ def test_against_keras(case):
 
 JIT_SAMPLE = ["relu-bf16", "softmax-tuple", "conv-2d-dilated", "conv_transpose-2d-outpad",
               "max_pool-2d-same", "adaptive_average_pool-2d", "layer_normalization-axes",
-              "dot_product_attention-mask", "ctc_loss", "fold", "multi_hot"]
+              "dot_product_attention-mask", "fold", "multi_hot"]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.id in JIT_SAMPLE], ids=lambda c: c.id)
@@ -333,11 +334,12 @@ def test_ctc_gradients_and_beam_search_match_keras_compiled():
 
 
 def test_beam_search_finds_the_exact_most_probable_labelings():
-    logits = rand(5, 3, low=-2, high=2, seed=7)
+    # 4 frames of 2 labels have 31 distinct labelings: a beam of 32 keeps them all.
+    logits = rand(4, 3, low=-2, high=2, seed=7)
     exact = sorted(_exact_ctc_prefix_log_probs(logits.astype(np.float64), blank=0).items(),
                    key=lambda kv: -kv[1])
-    paths, scores = kerasish.ops.ctc_decode(logits[None], np.array([5]), strategy="beam_search",
-                                            beam_width=64, top_paths=3)
+    paths, scores = compiled(kerasish.ops.ctc_decode, logits[None], np.array([4]),
+                             strategy="beam_search", beam_width=32, top_paths=3)
     for rank in range(3):
         labels, log_prob = exact[rank]
         assert tuple(int(c) for c in paths[rank, 0] if c >= 0) == labels
@@ -346,10 +348,10 @@ def test_beam_search_finds_the_exact_most_probable_labelings():
 
 def test_sparse_one_hot_and_multi_hot_densify_to_keras_values():
     labels = np.array([[0, 2], [1, 1]], "int32")
-    ours = kerasish.ops.one_hot(labels, 3, sparse=True)
-    np.testing.assert_array_equal(ours.todense(), keras_ref.ops.one_hot(labels, 3))
-    ours = kerasish.ops.multi_hot(labels, 3, sparse=True)
-    np.testing.assert_array_equal(ours.todense(), keras_ref.ops.multi_hot(labels, 3))
+    for name in ("one_hot", "multi_hot"):
+        encoded = compiled(lambda v: getattr(kerasish.ops, name)(v, 3, sparse=True), labels)
+        assert isinstance(encoded, jax.experimental.sparse.BCOO)
+        np.testing.assert_array_equal(encoded.todense(), getattr(keras_ref.ops, name)(labels, 3))
 
 
 def test_softmax_over_a_unit_axis_warns_as_keras_does():
