@@ -4,8 +4,8 @@ Owns: the cast of integer and bool inputs to the float dtype that Keras's float-
 apply, the spelling of `dtype=` arguments, and the small factories that make an op from its `jnp`
 function with Keras's argument names. Inputs (JAX and NumPy arrays, Python scalars and lists,
 `nnx.Variable`s) become arrays through `kerasish.ops.core.convert_to_tensor`, imported here as
-`as_array`. It holds no promotion table of its own: dtype
-promotion is `kerasish.ops.dtypes.result_type`.
+`as_array`. It holds no promotion table of its own: dtype promotion is
+`kerasish.ops.dtypes.result_type`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from kerasish.ops.dtypes import result_type, standardize_dtype
 
 ArrayLike = Union[jax.typing.ArrayLike, nnx.Variable, list, tuple]
 DTypeLike = Union[str, np.dtype, type, None]
+
 
 def dtype_of(x: jax.Array) -> str:
     """Keras's name for the dtype of an array: "float32", "int32", "bool", ..."""

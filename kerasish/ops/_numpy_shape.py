@@ -31,6 +31,8 @@ def reshape(x: ArrayLike, newshape: int | Sequence[int]) -> jax.Array:
     Raises:
         ValueError: a dimension below -1, or more than one -1.
     """
+    if isinstance(newshape, (np.ndarray, jax.Array)):   # a shape held in an array must be concrete
+        newshape = tuple(int(d) for d in np.asarray(newshape).reshape(-1))
     newshape = tuple(newshape) if isinstance(newshape, (list, tuple)) else (newshape,)
     dims = [d for d in newshape if isinstance(d, (int, np.integer))]
     if any(d < -1 for d in dims) or dims.count(-1) > 1:

@@ -67,6 +67,13 @@ def test_python_scalars_give_arrays_weak_as_in_keras(name, args):
     np.testing.assert_allclose(np.asarray(ours, np.float64), np.asarray(ref, np.float64), rtol=1e-3)
 
 
+def test_reshape_takes_a_shape_held_in_an_array():
+    for shape in (np.array([2, 6]), jnp.array([6, -1])):
+        ours, ref = kerasish.ops.reshape(F, shape), keras_ref.ops.reshape(F, shape)
+        assert ours.shape == ref.shape
+        np.testing.assert_array_equal(ours, ref)
+
+
 def test_python_lists_are_accepted_where_keras_converts_them():
     np.testing.assert_allclose(kerasish.ops.mean([1, 2, 4]), keras_ref.ops.mean(np.array([1, 2, 4])))
     assert kerasish.ops.sin([0.0, 1.0]).dtype == keras_ref.ops.sin([0.0, 1.0]).dtype

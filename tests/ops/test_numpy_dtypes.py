@@ -97,6 +97,8 @@ def _rows():
     yield "divide_no_nan", [(_pair(a, b), {}) for a, b in PAIRS]
     yield "vander", [((V[d],), {}) for d in DTYPES]
     yield "trace", [((A[d],), {}) for d in DTYPES]
+    yield "median", [((A3[d],), {"keepdims": True}) for d in DTYPES]
+    yield "quantile", [((A3[d], V["float32"][:2] / 3), {"keepdims": True}) for d in DTYPES]
     yield "view", [((A["float32"],), {"dtype": d}) for d in ("int32", "uint8", "bfloat16", "float16")]
 
 
