@@ -47,26 +47,17 @@ _LAYERS.update({name: getattr(family, name) for family in _FAMILIES for name in 
 
 
 def serialize(layer: Layer) -> dict[str, Any]:
-    """`{"class_name": "Dense", "config": {...}}` (registered custom layers use their registered name)."""
-    return serialization.serialize_object(layer)
+    """A layer as one entry of Keras's `config.json` (`module`, `class_name`, `config`,
+    `registered_name`, `build_config`); see `kerasish.saving.model_config`."""
+    from kerasish.saving.model_config import serialize_layer
+    return serialize_layer(layer)
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
-    """Rebuilds a layer from `serialize`'s output; custom layers come from `custom_objects` or the registry."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Expected a layer config dict with 'class_name' and 'config'. Received: {config!r}")
-    name = config.get("registered_name") or config["class_name"]
-    cls = serialization.get_registered_object(name, custom_objects, _LAYERS) or \
-        serialization.get_registered_object(config["class_name"], custom_objects, _LAYERS)
-    if cls is None:
-        raise ValueError(f"Unknown layer: '{config['class_name']}'. Please ensure you are using a "
-                         "`keras.utils.custom_object_scope` and that this object is included in the scope, "
-                         "or pass it in `custom_objects`, or register it with "
-                         "`@keras.saving.register_keras_serializable()`.")
-    layer_config = dict(config.get("config") or {})
-    if cls is InputLayer and "batch_shape" in layer_config:
-        layer_config["batch_shape"] = tuple(layer_config["batch_shape"])
-    return cls.from_config(layer_config)
+    """Rebuilds a layer from `serialize`'s output (or Keras's); custom layers come from `custom_objects`,
+    `custom_object_scope` or the registry."""
+    from kerasish.saving.model_config import deserialize_layer
+    return deserialize_layer(config, custom_objects)
 
 
 __all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",

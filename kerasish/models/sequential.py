@@ -149,28 +149,14 @@ class Sequential(Model):
 
     # -- description ------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        from kerasish.layers import serialize as serialize_layer
-        layers = []
-        if self._input_shape is not None:
-            layers.append({"class_name": "InputLayer",
-                           "config": {"batch_shape": list(self._input_shape), "dtype": "float32",
-                                      "name": self._input_layer.name if self._input_layer else "input_layer"}})
-        layers += [serialize_layer(layer) for layer in self._layers]
-        return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "build_input_shape": None if self._input_shape is None else list(self._input_shape)}
+        """Keras 3's Sequential config (an InputLayer entry first, then each layer's entry)."""
+        from kerasish.saving.model_config import sequential_config
+        return sequential_config(self)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> "Sequential":
-        from kerasish.layers import deserialize as deserialize_layer
-        if not isinstance(config, dict) or "layers" not in config:
-            raise ValueError(f"Expected a Sequential config dict with a 'layers' list. Received: {config!r}")
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for item in config["layers"]:
-            model.add(deserialize_layer(item, custom_objects=custom_objects), rebuild=False)
-        shape = config.get("build_input_shape") or model._input_shape
-        if shape is not None and model._layers:
-            model.build(tuple(shape))
-        return model
+        from kerasish.saving.model_config import sequential_from_config
+        return sequential_from_config(cls, config, custom_objects)
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, built={self.built}>"

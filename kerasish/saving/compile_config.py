@@ -60,6 +60,15 @@ def _metric_entry(metric) -> Any:
     return serialize_keras_object(metric)
 
 
+def _per_output(fn, value):
+    """`fn` applied to one entry, or to each entry of a list / dict (per output), nested one level."""
+    if isinstance(value, dict):
+        return {k: _per_output(fn, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_per_output(fn, v) for v in value]
+    return None if value is None else fn(value)
+
+
 def compile_config(model) -> tuple[dict | None, dict]:
     """`(Keras's compile_config, kerasish extras)`; `(None, {})` if the model is not compiled or its
     optimizer, loss or metrics cannot be written (then it is saved uncompiled, with a warning)."""
@@ -68,9 +77,9 @@ def compile_config(model) -> tuple[dict | None, dict]:
         return None, {}
     try:
         config = {"optimizer": serialize_optimizer(engine.optimizer),
-                  "loss": None if engine.loss is None else _loss_entry(engine.loss),
-                  "loss_weights": None,
-                  "metrics": [_metric_entry(m) for m in engine.metric_ids] or None,
+                  "loss": None if engine.loss is None else _per_output(_loss_entry, engine.loss),
+                  "loss_weights": engine.loss_weights,
+                  "metrics": _per_output(_metric_entry, engine.metric_ids) or None,
                   "weighted_metrics": None, "run_eagerly": engine.eager,
                   "steps_per_execution": engine.steps_per_execution if isinstance(engine.steps_per_execution, int)
                   else 1, "jit_compile": not engine.eager}
@@ -91,6 +100,8 @@ def _function_or_name(entry, custom_objects):
 
 
 def _loss(entry, custom_objects):
+    if isinstance(entry, dict) and "class_name" not in entry:  # one loss per output
+        return {k: _loss(v, custom_objects) for k, v in entry.items()}
     if isinstance(entry, dict) and entry.get("class_name") == "function":
         return _function_or_name(entry, custom_objects)
     if isinstance(entry, dict):
@@ -133,12 +144,10 @@ def compile_from_config(model, config: dict, extras: dict | None, custom_objects
     if unknown:
         raise ValueError(f"Unknown keys in `compile_config`: {sorted(unknown)}.")
     metrics = config.get("metrics")
-    if isinstance(metrics, dict):
-        raise ValueError("`compile_config` has per-output metrics (a dict); kerasish compiles one metric list.")
     model.compile(optimizer=_optimizer(config.get("optimizer", "rmsprop"), custom_objects),
-                  loss=_loss(config.get("loss"), custom_objects),
+                  loss=_per_output(lambda e: _loss(e, custom_objects), config.get("loss")),
                   loss_weights=config.get("loss_weights"),
-                  metrics=[_metric(m, custom_objects) for m in metrics] if metrics else None,
+                  metrics=_per_output(lambda e: _metric(e, custom_objects), metrics) if metrics else None,
                   weighted_metrics=config.get("weighted_metrics"),
                   run_eagerly=bool(config.get("run_eagerly", False)),
                   steps_per_execution=extras.get("steps_per_execution", config.get("steps_per_execution", 1)),
