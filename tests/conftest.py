@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Each pytest-xdist worker has one of the two cores: XLA's own thread pools would only fight over it
+# (measured on the op tables: about half the CPU time).
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
 import pytest  # noqa: E402
 
