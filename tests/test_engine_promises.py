@@ -76,3 +76,18 @@ def test_a_plain_function_metric():
     model.compile("sgd", "mse", metrics=[lambda t, p: keras.ops.mean(keras.ops.abs(t - p), axis=-1)])
     history = model.fit(X, np.zeros((20, 2)), verbose=0)
     assert np.isfinite(history.history["<lambda>"]).all()
+
+
+def test_a_loss_with_per_pixel_values_trains_like_keras():
+    keras_ref = __import__("pytest").importorskip("keras")
+    keras_ref.backend.clear_session()
+    x = np.random.default_rng(0).random((8, 6, 6, 1)).astype("float32")
+
+    def build(k):
+        inputs = k.Input((6, 6, 1))
+        return k.Model(inputs, k.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(inputs))
+    ref, ours = build(keras_ref), build(keras)
+    ours.set_weights(ref.get_weights())
+    for model, k in ((ref, keras_ref), (ours, keras)):
+        model.compile(k.optimizers.SGD(0.1), "binary_crossentropy")
+    np.testing.assert_allclose(ours.train_on_batch(x, x), ref.train_on_batch(x, x), rtol=1e-5)

@@ -125,6 +125,8 @@ class CompiledLoss:
         target = self.outputs.pick(y, position, "targets")
         prediction = self.outputs.pick(y_pred, position, "predictions")
         per_sample = fn.call(target, prediction.astype(jnp.float32)).astype(jnp.float32)
+        if per_sample.ndim > 1:  # e.g. mse on (batch, h, w): Keras averages over every element
+            per_sample = jnp.mean(per_sample, axis=tuple(range(1, per_sample.ndim)))
         sample_weight = self.outputs.pick_weight(sample_weight, position)
         weights = jnp.ones(per_sample.shape[:1], jnp.float32) if sample_weight is None else sample_weight
         count = jnp.sum(mask) if mask is not None else jnp.asarray(per_sample.shape[0], jnp.float32)
