@@ -96,30 +96,10 @@ def _shape(shape, leaf=list):
     return leaf(shape)
 
 
-def _own_config(layer: Layer) -> dict:
-    from kerasish.models import Model, Sequential
-    if type(layer).get_config is Sequential.get_config:
-        return sequential_config(layer)
-    if _is_functional(type(layer)) and type(layer).get_config in (Layer.get_config, Model.get_config):
-        raise NotImplementedError(
-            f"Cannot write the config of functional model '{layer.name}': the functional API has no Keras-format "
-            "`get_config` yet. Save its weights with `model.save_weights('m.weights.h5')` and rebuild the model "
-            "in code to load them.")
-    return layer.get_config()
-
-
-def _is_functional(cls: type) -> bool:
-    try:
-        from kerasish.models import Functional
-    except ImportError:
-        return False
-    return issubclass(cls, Functional)
-
-
 def serialize_layer(layer: Layer) -> dict[str, Any]:
     """A layer (or model) as one entry of Keras's `config.json`."""
     cls = type(layer)
-    config = _own_config(layer)
+    config = layer.get_config()
     if not isinstance(config, dict):
         raise TypeError(f"The `get_config()` method of {layer!r} should return a dict. It returned: {config!r}")
     entry = {"module": serialization.keras_module(cls), "class_name": cls.__name__,
@@ -138,7 +118,6 @@ def deserialize_layer(config: Mapping[str, Any], custom_objects: Mapping[str, An
         UnknownObjectError: for a class that is not built in, registered, nor in `custom_objects`.
         ValueError: for a malformed entry, or a Python lambda in safe mode.
     """
-    from kerasish.models import Sequential
     if not isinstance(config, Mapping) or "class_name" not in config:
         raise ValueError(f"Expected a layer config dict with 'class_name' and 'config'. Received: {config!r}")
     refuse_code(config)
@@ -150,14 +129,8 @@ def deserialize_layer(config: Mapping[str, Any], custom_objects: Mapping[str, An
     if isinstance(policy, dict) and policy.get("class_name") not in (None, "DTypePolicy", "Policy"):
         raise ValueError(f"Layer '{inner.get('name')}' uses the dtype policy {policy.get('class_name')!r} "
                          f"({(policy.get('config') or {})}); kerasish has DTypePolicy only (no quantization).")
-    if _is_functional(cls) and cls.from_config.__func__ is Layer.from_config.__func__:
-        raise ValueError(f"'{config['class_name']}' is a functional model: kerasish cannot rebuild a functional "
-                         "model from its config yet (`Functional.from_config`). Build the model in code and load the "
-                         "weights with `model.load_weights(path)` (a `.keras` file works too).")
     with CustomObjectScope(custom_objects):
-        if issubclass(cls, Sequential) and cls.from_config.__func__ is Sequential.from_config.__func__:
-            layer = sequential_from_config(cls, inner, custom_objects)
-        elif _takes_custom_objects(cls):
+        if _takes_custom_objects(cls):
             layer = cls.from_config(dict(inner), custom_objects=custom_objects)
         else:
             layer = cls.from_config(dict(inner))
