@@ -259,10 +259,5 @@ def _check_known_last_axis(layer: Layer, input_shape: Shape) -> None:
                          f"Received input shape {input_shape}.")
 
 
-def _serialize_optional(module, obj):
-    """`obj` (a regularizer, a constraint, or None) as Keras 3 writes it into a layer config."""
-    return serialize_keras_object(obj)
-
-
 # Keys Keras 3 writes for quantization and LoRA, which kerasish layers do not have (defaults only).
 _NO_QUANTIZATION = {"quantization_config": None, "lora_rank": None, "lora_alpha": None}
