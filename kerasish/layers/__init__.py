@@ -16,11 +16,13 @@ from kerasish.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, G
                                      MaxPooling2D)
 from kerasish.layers.rescaling import Rescaling
 # Families with many members list them in their own `__all__`.
-from kerasish.layers import (activation_layers, attention, convolutional, merging, noise, norm_extra, pooling_nd,
-                             preprocessing, recurrent, reshaping)
+from kerasish.layers import (activation_layers, attention, convolutional, lambda_layer, masking, merging, noise,
+                             norm_extra, pooling_nd, preprocessing, recurrent, reshaping, spectral_normalization)
 from kerasish.layers.activation_layers import *  # noqa: F401,F403
 from kerasish.layers.attention import *  # noqa: F401,F403
 from kerasish.layers.convolutional import *  # noqa: F401,F403
+from kerasish.layers.lambda_layer import *  # noqa: F401,F403
+from kerasish.layers.masking import *  # noqa: F401,F403
 from kerasish.layers.merging import *  # noqa: F401,F403
 from kerasish.layers.noise import *  # noqa: F401,F403
 from kerasish.layers.norm_extra import *  # noqa: F401,F403
@@ -28,9 +30,10 @@ from kerasish.layers.pooling_nd import *  # noqa: F401,F403
 from kerasish.layers.preprocessing import *  # noqa: F401,F403
 from kerasish.layers.recurrent import *  # noqa: F401,F403
 from kerasish.layers.reshaping import *  # noqa: F401,F403
+from kerasish.layers.spectral_normalization import *  # noqa: F401,F403
 
-_FAMILIES = (activation_layers, attention, convolutional, merging, noise, norm_extra, pooling_nd, preprocessing,
-             recurrent, reshaping)
+_FAMILIES = (activation_layers, attention, convolutional, lambda_layer, masking, merging, noise, norm_extra, pooling_nd,
+             preprocessing, recurrent, reshaping, spectral_normalization)
 
 Convolution2D = Conv2D
 MaxPool2D = MaxPooling2D
