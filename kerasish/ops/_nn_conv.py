@@ -2,9 +2,11 @@
 
 Owns `conv`, `conv_transpose`, `depthwise_conv`, `separable_conv`, `max_pool`, `average_pool`,
 `adaptive_max_pool`, `adaptive_average_pool`, `unfold`, `fold`, `depth_to_space`, `space_to_depth`
-with Keras 3's kernel layouts, padding rules and results. 2-D channels_last convolutions and max
-pools go through the CPU-fast lowerings of `kerasish.kernels` (in float32, where they give the
-same values to rounding, with faster gradients on CPU); everything else is `lax.conv_general_dilated` / `lax.conv_transpose` / `lax.reduce_window`.
+with Keras 3's kernel layouts, padding rules and results. 2-D channels_last convolutions (float32)
+and 1-D/2-D pools (floating, either data format) go through the CPU-fast lowerings of
+`kerasish.kernels`, which give the same values to rounding with faster gradients on CPU; everything
+else is `lax.conv_general_dilated` / `lax.conv_transpose` / `lax.reduce_window`. Every pool traces
+and differentiates under `jax.jit` (its `reduce_window` init values are NumPy scalars).
 """
 
 from __future__ import annotations
@@ -159,34 +161,55 @@ def _window(x, pool_size, strides, data_format):
     return pool, step, full(pool), full(step)
 
 
-def _lowest(dtype) -> jax.Array:
-    return jnp.array(-jnp.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min, dtype)
+def _lowest(dtype) -> np.ndarray:
+    """The identity of max as a NumPy scalar. `lax.reduce_window` recognises its differentiable
+    max / add monoids only from a concrete init value; a `jnp` array is a tracer under `jax.jit`,
+    and the gradient then fails to linearize."""
+    dtype = jnp.dtype(dtype)
+    return np.array(-np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min, dtype)
+
+
+def _as_image_pool(pool2d, x, pool, step, padding, data_format) -> jax.Array:
+    """A 1-D or 2-D pool run as `kerasish.kernels`' NHWC 2-D pool (`pool2d`): channels are moved
+    last and back, and a 1-D input is an image of height 1."""
+    image = x if data_format == "channels_last" else jnp.moveaxis(x, 1, -1)
+    if x.ndim == 3:
+        image, pool, step = image[:, None], (1, *pool), (1, *step)
+    out = pool2d(image, pool, step, padding)
+    out = out[:, 0] if x.ndim == 3 else out
+    return out if data_format == "channels_last" else jnp.moveaxis(out, -1, 1)
+
+
+def _pool(inputs, pool_size, strides, padding, data_format, mode: str) -> jax.Array:
+    """Keras's max (`mode="max"`) or average pool of any rank. Floating 1-D and 2-D inputs take
+    the CPU-fast lowerings of `kerasish.kernels`; the rest is `lax.reduce_window`."""
+    data_format, padding = data_format_of(data_format), normalize_padding(padding)
+    x = jnp.asarray(inputs)
+    pool, step, window, window_strides = _window(x, pool_size, strides, data_format)
+    if x.ndim in (3, 4) and jnp.issubdtype(x.dtype, jnp.floating):
+        pool2d = kernels.max_pool2d if mode == "max" else kernels.avg_pool2d
+        return _as_image_pool(pool2d, x, pool, step, padding, data_format)
+    if mode == "max":
+        return lax.reduce_window(x, _lowest(x.dtype), lax.max, window, window_strides, padding.upper())
+    zero = np.zeros((), x.dtype)
+    total = lax.reduce_window(x, zero, lax.add, window, window_strides, padding.upper())
+    if padding == "valid":
+        return total / math.prod(pool)
+    # "same": each window counts only the real (unpadded) entries it covers
+    ones = np.ones([n if w != 1 else 1 for n, w in zip(x.shape, window)], x.dtype)
+    return total / lax.reduce_window(ones, zero, lax.add, window, window_strides, "SAME")
 
 
 def max_pool(inputs, pool_size: IntOrSeq, strides: IntOrSeq | None = None, padding: str = "valid",
              data_format: str | None = None) -> jax.Array:
     """Max over windows of `pool_size` (strides default to `pool_size`)."""
-    data_format, padding = data_format_of(data_format), normalize_padding(padding)
-    x = jnp.asarray(inputs)
-    pool, step, window, window_strides = _window(x, pool_size, strides, data_format)
-    if x.ndim == 4 and data_format == "channels_last" and jnp.issubdtype(x.dtype, jnp.floating):
-        return kernels.max_pool2d(x, pool, step, padding)
-    return lax.reduce_window(x, _lowest(x.dtype), lax.max, window, window_strides, padding.upper())
+    return _pool(inputs, pool_size, strides, padding, data_format, "max")
 
 
 def average_pool(inputs, pool_size: IntOrSeq, strides: IntOrSeq | None = None,
                  padding: str = "valid", data_format: str | None = None) -> jax.Array:
     """Mean over windows of `pool_size`; with `"same"` padding only real entries are counted."""
-    data_format, padding = data_format_of(data_format), normalize_padding(padding)
-    x = jnp.asarray(inputs)
-    pool, _, window, window_strides = _window(x, pool_size, strides, data_format)
-    total = lax.reduce_window(x, jnp.array(0, x.dtype), lax.add, window, window_strides,
-                              padding.upper())
-    if padding == "valid":
-        return total / math.prod(pool)
-    ones = jnp.ones([n if w != 1 else 1 for n, w in zip(x.shape, window)], x.dtype)
-    counts = lax.reduce_window(ones, jnp.array(0, x.dtype), lax.add, window, window_strides, "SAME")
-    return total / counts
+    return _pool(inputs, pool_size, strides, padding, data_format, "average")
 
 
 def _adaptive_membership(size: int, out: int) -> np.ndarray:
