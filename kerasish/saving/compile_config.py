@@ -41,6 +41,8 @@ def _loss_entry(loss) -> Any:
     `LossFunctionWrapper` (kerasish's wrapper of both) is never written, Keras cannot read it."""
     if isinstance(loss, losses_lib.LossFunctionWrapper):
         config = loss.get_config()
+        if type(loss) is not losses_lib.LossFunctionWrapper:  # a loss class: its config (from_logits...)
+            return serialize_keras_object(loss)
         name = config.get("name")
         try:
             same = losses_lib.get(name)
@@ -61,8 +63,9 @@ def _metric_entry(metric) -> Any:
 
 
 def _per_output(fn, value):
-    """`fn` applied to one entry, or to each entry of a list / dict (per output), nested one level."""
-    if isinstance(value, dict):
+    """`fn` applied to one entry, or to each entry of a list / dict (per output), nested one level.
+    A dict with a `class_name` is one serialized object (Keras's entry), not a dict of outputs."""
+    if isinstance(value, dict) and "class_name" not in value:
         return {k: _per_output(fn, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_per_output(fn, v) for v in value]
