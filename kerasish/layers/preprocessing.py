@@ -1,3 +1,0 @@
-"""preprocessing layers that run on arrays (issue 13)."""
-
-__all__: list[str] = []

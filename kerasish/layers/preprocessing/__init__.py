@@ -1,0 +1,20 @@
+"""Preprocessing layers that run on arrays (Keras 3's `keras.layers` preprocessing family).
+
+Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
+RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation), `normalization`
+(Normalization), `categorical` (CategoryEncoding, Discretization), `hashing` (Hashing),
+`integer_lookup` (IntegerLookup); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
+in `kerasish.layers.rescaling`.
+
+Not here: StringLookup and TextVectorization, which need TensorFlow's string ops in Keras 3 too
+(`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other image
+augmentations (RandomGrayscale, RandomHue, MixUp, RandAugment, ...), which kerasish does not have yet.
+"""
+
+from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.geometric import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.image import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.normalization import *  # noqa: F401,F403
+from kerasish.layers.preprocessing import categorical, geometric, image, normalization
+
+__all__ = [*categorical.__all__, *geometric.__all__, *image.__all__, *normalization.__all__]
