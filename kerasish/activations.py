@@ -1,7 +1,10 @@
-"""Keras 3 activation functions as pure `jax.numpy` functions, plus `get` / `serialize` / `deserialize`.
+"""Keras 3's activation functions under their Keras names, plus `get` / `serialize` / `deserialize`.
 
-Each function matches `keras.activations.<name>` on the JAX backend (same formulas, same defaults,
-e.g. `gelu(approximate=False)`, `leaky_relu(negative_slope=0.2)`). They are jit-safe and hold no state.
+Owns the names, Keras's signatures and defaults of `keras.activations` (`gelu(approximate=False)`,
+`relu`'s `negative_slope` / `max_value` / `threshold`); the maths is `kerasish.ops`'s, so each
+formula exists once. Most activations *are* the op of the same name (which also records a graph node
+on a KerasTensor, as Keras's activations do); `relu`, `gelu`, `mish`, `exponential` and `linear`
+compose ops where Keras's activation differs from its op. Jit-safe, no state.
 """
 
 from __future__ import annotations
@@ -12,7 +15,16 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from kerasish import serialization
+from kerasish import ops, serialization
+
+leaky_relu, relu6, elu, celu, selu, glu = ops.leaky_relu, ops.relu6, ops.elu, ops.celu, ops.selu, ops.glu
+softmax, log_softmax, sparsemax = ops.softmax, ops.log_softmax, ops.sparsemax
+silu, hard_silu = ops.silu, ops.hard_silu
+sigmoid, log_sigmoid, hard_sigmoid, sparse_sigmoid = ops.sigmoid, ops.log_sigmoid, ops.hard_sigmoid, ops.sparse_sigmoid
+softplus, softsign, sparse_plus, squareplus = ops.softplus, ops.softsign, ops.sparse_plus, ops.squareplus
+tanh, tanh_shrink, hard_tanh, soft_shrink, hard_shrink, threshold = (
+    ops.tanh, ops.tanh_shrink, ops.hard_tanh, ops.soft_shrink, ops.hard_shrink, ops.threshold)
+swish, hard_swish = silu, hard_silu
 
 
 def relu(x, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> jax.Array:
@@ -23,14 +35,14 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None, thresho
     """
     x = jnp.asarray(x)
     if negative_slope != 0.0 and max_value is None and threshold == 0:
-        return jax.nn.leaky_relu(x, negative_slope=negative_slope)
-    negative_part = jax.nn.relu(threshold - x) if negative_slope != 0.0 else 0.0
+        return ops.leaky_relu(x, negative_slope=negative_slope)
+    negative_part = ops.relu(threshold - x) if negative_slope != 0.0 else 0.0
     if threshold != 0:
-        x = jnp.where(x > jnp.asarray(threshold, x.dtype), x, 0)
+        x = ops.threshold(x, jnp.asarray(threshold, x.dtype), 0)
     elif max_value == 6:
-        x, max_value = jax.nn.relu6(x), None
+        x, max_value = ops.relu6(x), None
     else:
-        x = jax.nn.relu(x)
+        x = ops.relu(x)
     if max_value is not None:
         x = jnp.clip(x, jnp.asarray(0.0, x.dtype), jnp.asarray(max_value, x.dtype))
     if negative_slope != 0.0:
@@ -38,169 +50,25 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None, thresho
     return x
 
 
-def leaky_relu(x, negative_slope: float = 0.2) -> jax.Array:
-    """`x` for `x >= 0`, `negative_slope * x` otherwise."""
-    return jax.nn.leaky_relu(jnp.asarray(x), negative_slope=negative_slope)
-
-
-def relu6(x) -> jax.Array:
-    """`min(max(x, 0), 6)`."""
-    return jax.nn.relu6(jnp.asarray(x))
-
-
-def softmax(x, axis: int = -1) -> jax.Array:
-    """`exp(x) / sum(exp(x))` along `axis`."""
-    return jax.nn.softmax(jnp.asarray(x), axis=axis)
-
-
-def log_softmax(x, axis: int = -1) -> jax.Array:
-    """`log(softmax(x))` along `axis`, computed stably."""
-    return jax.nn.log_softmax(jnp.asarray(x), axis=axis)
-
-
-def elu(x, alpha: float = 1.0) -> jax.Array:
-    """`x` for `x > 0`, `alpha * (exp(x) - 1)` otherwise."""
-    return jax.nn.elu(jnp.asarray(x), alpha=alpha)
-
-
-def celu(x, alpha: float = 1.0) -> jax.Array:
-    """`x` for `x >= 0`, `alpha * (exp(x / alpha) - 1)` otherwise."""
-    return jax.nn.celu(jnp.asarray(x), alpha=alpha)
-
-
-def selu(x) -> jax.Array:
-    """Scaled ELU (`alpha=1.67326324`, `scale=1.05070098`)."""
-    return jax.nn.selu(jnp.asarray(x))
-
-
 def gelu(x, approximate: bool = False) -> jax.Array:
-    """`x * P(X <= x)` for standard normal X; `approximate=True` uses the tanh formula."""
-    return jax.nn.gelu(jnp.asarray(x), approximate)
-
-
-def glu(x, axis: int = -1) -> jax.Array:
-    """Gated linear unit: splits `x` in halves `a, b` along `axis`, returns `a * sigmoid(b)`."""
-    return jax.nn.glu(jnp.asarray(x), axis=axis)
-
-
-def silu(x) -> jax.Array:
-    """`x * sigmoid(x)`; also available as `swish`."""
-    return jax.nn.silu(jnp.asarray(x))
-
-
-swish = silu
-
-
-def hard_silu(x) -> jax.Array:
-    """`x * hard_sigmoid(x)`; also available as `hard_swish`."""
-    return jax.nn.hard_silu(jnp.asarray(x))
-
-
-hard_swish = hard_silu
+    """`ops.gelu` with Keras's activation default: the exact erf form unless `approximate=True`."""
+    return ops.gelu(x, approximate=approximate)
 
 
 def mish(x) -> jax.Array:
     """`x * tanh(softplus(x))`."""
     x = jnp.asarray(x)
-    return x * jnp.tanh(jax.nn.softplus(x))
-
-
-def sigmoid(x) -> jax.Array:
-    """`1 / (1 + exp(-x))`."""
-    return jax.nn.sigmoid(jnp.asarray(x))
-
-
-def log_sigmoid(x) -> jax.Array:
-    """`log(sigmoid(x))`, computed stably."""
-    return jax.nn.log_sigmoid(jnp.asarray(x))
-
-
-def hard_sigmoid(x) -> jax.Array:
-    """`0` for `x <= -3`, `1` for `x >= 3`, `x / 6 + 0.5` in between."""
-    return jax.nn.hard_sigmoid(jnp.asarray(x))
-
-
-def sparse_sigmoid(x) -> jax.Array:
-    """`0` for `x <= -1`, `1` for `x >= 1`, `(x + 1) / 2` in between."""
-    return jax.nn.sparse_sigmoid(jnp.asarray(x))
-
-
-def tanh(x) -> jax.Array:
-    """Hyperbolic tangent."""
-    return jnp.tanh(jnp.asarray(x))
-
-
-def tanh_shrink(x) -> jax.Array:
-    """`x - tanh(x)`."""
-    x = jnp.asarray(x)
-    return x - jnp.tanh(x)
-
-
-def hard_tanh(x) -> jax.Array:
-    """`x` clipped to `[-1, 1]`."""
-    return jax.nn.hard_tanh(jnp.asarray(x))
-
-
-def softplus(x) -> jax.Array:
-    """`log(exp(x) + 1)`, computed stably."""
-    return jax.nn.softplus(jnp.asarray(x))
-
-
-def softsign(x) -> jax.Array:
-    """`x / (abs(x) + 1)`."""
-    return jax.nn.soft_sign(jnp.asarray(x))
-
-
-def sparse_plus(x) -> jax.Array:
-    """`0` for `x <= -1`, `x` for `x >= 1`, `(x + 1)**2 / 4` in between."""
-    return jax.nn.sparse_plus(jnp.asarray(x))
-
-
-def squareplus(x, b: float = 4) -> jax.Array:
-    """`(x + sqrt(x**2 + b)) / 2`."""
-    return jax.nn.squareplus(jnp.asarray(x), b=b)
-
-
-def soft_shrink(x, threshold: float = 0.5) -> jax.Array:
-    """`x - threshold` above `threshold`, `x + threshold` below `-threshold`, `0` in between."""
-    x = jnp.asarray(x)
-    return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, 0.0))
-
-
-def hard_shrink(x, threshold: float = 0.5) -> jax.Array:
-    """`x` where `abs(x) > threshold`, `0` elsewhere."""
-    x = jnp.asarray(x)
-    return jnp.where(jnp.abs(x) > threshold, x, 0.0)
-
-
-def threshold(x, threshold: float, default_value: float) -> jax.Array:
-    """`x` where `x > threshold`, `default_value` elsewhere."""
-    x = jnp.asarray(x)
-    return jnp.where(x > threshold, x, default_value)
+    return x * ops.tanh(ops.softplus(x))
 
 
 def exponential(x) -> jax.Array:
-    """`exp(x)`."""
-    return jnp.exp(jnp.asarray(x))
+    """`exp(x)` (`ops.exp`)."""
+    return ops.exp(x)
 
 
 def linear(x) -> Any:
     """Identity: returns `x` unchanged."""
     return x
-
-
-def sparsemax(x, axis: int = -1) -> jax.Array:
-    """Euclidean projection of `x` onto the probability simplex along `axis` (Martins et al., 2016)."""
-    x = jnp.asarray(x)
-    z = jnp.flip(jnp.sort(x, axis=axis), axis=axis)
-    cumsum = jnp.cumsum(z, axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    k = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
-    support = z - (cumsum - 1) / k > 0
-    k_max = jnp.sum(support, axis=axis, keepdims=True)
-    tau = (jnp.sum(jnp.where(support, cumsum, 0.0), axis=axis, keepdims=True) - 1) / k_max
-    return jnp.maximum(x - tau, 0.0)
 
 
 _FUNCTIONS = (
@@ -210,7 +78,7 @@ _FUNCTIONS = (
     sparsemax,
 )  # fmt: skip
 ALL_OBJECTS: dict[str, Callable] = {fn.__name__: fn for fn in _FUNCTIONS}
-ALL_OBJECTS.update(swish=silu, hard_swish=hard_silu)
+ALL_OBJECTS.update(swish=swish, hard_swish=hard_swish)
 
 
 def get(identifier: Any) -> Callable:
