@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
+import warnings
 from typing import Any, Iterator, Sequence
 
 import jax
@@ -26,7 +27,7 @@ from flax import nnx
 from kerasish import constraints as constraints_lib
 from kerasish import mixed_precision
 from kerasish import regularizers as regularizers_lib
-from kerasish.layers import context
+from kerasish.layers import context, masks
 from kerasish.utils import compilation_cache, naming
 from kerasish.variables import Variable
 
@@ -91,13 +92,16 @@ class _Stored:
         self.values = list(values)
 
 
-def _signature_flags(cls) -> tuple[bool, bool, bool]:
-    """Whether `cls.call` takes `training`, `mask`, and `**kwargs` (cached per class)."""
+def _signature_flags(cls) -> tuple[bool, bool, bool, list[str]]:
+    """Whether `cls.call` takes `training`, `mask`, and `**kwargs`, and its parameter names after
+    `self` (cached per class)."""
     flags = cls.__dict__.get("_call_flags")
     if flags is None:
         params = inspect.signature(cls.call).parameters
         var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        flags = ("training" in params, "mask" in params, var_kw)
+        names = [name for name, p in params.items()
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)][1:]
+        flags = ("training" in params, "mask" in params, var_kw, names)
         setattr(cls, "_call_flags", flags)
     return flags
 
@@ -125,7 +129,6 @@ class Layer(nnx.Module, pytree=False):
         ...         return keras.ops.matmul(inputs, self.w)
     """
 
-    supports_masking = False
 
     def __init_subclass__(cls, **kwargs):
         # Every subclass keeps NNX's graph mode (attributes, lists and dicts traversed as they are).
@@ -188,9 +191,19 @@ class Layer(nnx.Module, pytree=False):
         from kerasish.layers import symbolic
         return symbolic.output_shape(self, *args, **kwargs)
 
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes masks on (`compute_mask`): True for layers that define
+        `compute_mask` or set `supports_masking = True` (on the class or the instance)."""
+        value = self.__dict__.get("_supports_masking")
+        return type(self).compute_mask is not Layer.compute_mask if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self._supports_masking = bool(value)
+
     def compute_mask(self, inputs, previous_mask=None):
-        if not self.supports_masking:
-            return None
+        """The mask of the outputs given the inputs' mask (the default passes it on unchanged)."""
         return previous_mask
 
     def get_config(self) -> dict[str, Any]:
@@ -409,7 +422,7 @@ class Layer(nnx.Module, pytree=False):
         from kerasish.layers import symbolic
         if symbolic.any_symbolic(args, kwargs):
             return symbolic.call(self, args, kwargs)
-        has_training, has_mask, _ = _signature_flags(type(self))
+        has_training, has_mask, _, parameters = _signature_flags(type(self))
         ctx = context.current()
         outer = ctx is None
         training = kwargs.get("training")
@@ -422,6 +435,8 @@ class Layer(nnx.Module, pytree=False):
             kwargs.pop("training", None)
         if not has_mask and kwargs.get("mask") is None:
             kwargs.pop("mask", None)
+        first_input = args[0] if args else kwargs.get(parameters[0]) if parameters else None
+        previous_mask = masks.fill_mask_arguments(parameters, args, kwargs)
         if args:
             args = (self._cast_inputs(args[0]), *args[1:])
         if not self.built:
@@ -437,6 +452,12 @@ class Layer(nnx.Module, pytree=False):
                     if jnp.ndim(output) > 0:
                         penalty = penalty / jnp.asarray(jnp.shape(output)[0], penalty.dtype)
                     ctx.add_loss(self, penalty)
+        if self.supports_masking:
+            masks.attach_output_masks(self, first_input, outputs, previous_mask)
+        elif previous_mask is not None and not has_mask:
+            warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                          "attached to it. However, this layer does not support masking and will therefore "
+                          "destroy the mask information. Downstream layers will not see the mask.", stacklevel=2)
         if outer and not _any_tracer(outputs):
             for layer in ctx.called.values():
                 layer._eager_losses = _Stored(ctx.losses_of(layer))

@@ -51,3 +51,66 @@ def get_keras_mask(x: Any) -> Any:
     if mask is None:
         mask = _table.get(id(x))
     return mask
+
+
+def _map(fn, tree):
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_map(fn, v) for v in tree)
+    if isinstance(tree, dict):
+        return {k: _map(fn, v) for k, v in tree.items()}
+    return fn(tree)
+
+
+def _leaves(tree) -> list:
+    if isinstance(tree, (list, tuple)):
+        return [leaf for v in tree for leaf in _leaves(v)]
+    if isinstance(tree, dict):
+        return [leaf for v in tree.values() for leaf in _leaves(v)]
+    return [tree]
+
+
+def masks_of(tree) -> Any:
+    """The masks of `tree`'s tensors in the same nesting, or None when none has one."""
+    masks = _map(get_keras_mask, tree)
+    return masks if any(m is not None for m in _leaves(masks)) else None
+
+
+def fill_mask_arguments(parameters: list[str], args: tuple, kwargs: dict) -> Any:
+    """Keras's mask arguments of a layer call, filled in `kwargs` from the inputs' masks where
+    `call` takes them and the caller did not give them: `mask` from the only tensor argument, or
+    `<name>_mask` from argument `<name>` when there are several. Returns the *previous mask*: the
+    `mask` argument if there is one, else the mask of the first argument."""
+    named = dict(zip(parameters, args))
+    named.update({k: v for k, v in kwargs.items() if k in parameters})
+    tensors = {k: v for k, v in named.items() if k not in ("mask", "training") and not k.endswith("_mask")
+               and any(hasattr(leaf, "shape") for leaf in _leaves(v))}
+    if len(tensors) == 1 and "mask" in parameters and kwargs.get("mask") is None:
+        mask = masks_of(next(iter(tensors.values())))
+        if mask is not None:
+            kwargs["mask"] = mask
+    elif len(tensors) > 1:
+        for name, value in tensors.items():
+            key = f"{name}_mask"
+            if key in parameters and kwargs.get(key) is None and (key not in named or named[key] is None):
+                mask = masks_of(value)
+                if mask is not None:
+                    kwargs[key] = mask
+    if kwargs.get("mask") is not None:
+        return kwargs["mask"]
+    first = args[0] if args else (next(iter(named.values())) if named else None)
+    return masks_of(first)
+
+
+def attach_output_masks(layer: Any, inputs: Any, outputs: Any, previous_mask: Any) -> None:
+    """After a call of a layer that supports masking: `layer.compute_mask(inputs, previous_mask)`
+    attached to the outputs that have no mask yet."""
+    flat_outputs = _leaves(outputs)
+    if all(get_keras_mask(x) is not None for x in flat_outputs):
+        return
+    output_masks = layer.compute_mask(inputs, previous_mask)
+    if output_masks is None:
+        return
+    flat_masks = _leaves(output_masks)
+    for tensor, mask in zip(flat_outputs, flat_masks):
+        if mask is not None and get_keras_mask(tensor) is None:
+            set_keras_mask(tensor, mask)

@@ -16,6 +16,20 @@ __all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multip
            "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
 
 
+def _mask_list(inputs, mask) -> list | None:
+    """`mask` as a list matching the list `inputs` (Keras's errors otherwise); None without masks."""
+    if mask is None:
+        return None
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (list, tuple)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of length "
+                         f"{len(inputs)}, and mask of length {len(mask)}")
+    return list(mask)
+
+
 def _shapes(input_shape) -> list[tuple]:
     if not isinstance(input_shape, (list, tuple)) or not input_shape or \
             not all(isinstance(s, (list, tuple)) for s in input_shape):
@@ -54,6 +68,13 @@ class _Merge(Layer):
     def build(self, input_shape):
         self._check(_shapes(input_shape))
         self.built = True
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: the OR of the inputs' masks when every input has one, else no mask."""
+        masks = _mask_list(inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        return reduce(jnp.logical_or, masks)
 
     def compute_output_shape(self, input_shape):
         return self._check(_shapes(input_shape))
@@ -141,6 +162,21 @@ class Concatenate(_Merge):
         out[axis] = None if None in sizes else sum(sizes)
         return tuple(out)
 
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: each input's mask (all True where it has none) widened to the input's rank,
+        concatenated along `axis`, then reduced with `any` over the last axis."""
+        masks = _mask_list(inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        full = []
+        for x, m in zip(inputs, masks):
+            if m is None:
+                m = jnp.ones(jnp.shape(x), bool)
+            elif jnp.ndim(m) < jnp.ndim(x):
+                m = jnp.broadcast_to(jnp.expand_dims(m, -1), jnp.shape(x))
+            full.append(m)
+        return jnp.any(jnp.concatenate(full, axis=self.axis), axis=-1)
+
     def _merge(self, inputs):
         return jnp.concatenate(inputs, axis=self.axis)
 
@@ -178,6 +214,9 @@ class Dot(_Merge):
                              f"(at axis {b}). Full input shapes: {shapes[0]}, {shapes[1]}")
         out = [d for i, d in enumerate(shapes[0]) if i != a] + [d for i, d in enumerate(shapes[1][1:], 1) if i != b]
         return tuple(out) if len(out) > 1 else (out[0], 1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def _merge(self, inputs):
         x, y = inputs

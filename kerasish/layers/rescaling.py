@@ -13,6 +13,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale: float, offset: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         for arg, value in (("scale", scale), ("offset", offset)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"`{arg}` must be a number. Received: {arg}={value!r}")

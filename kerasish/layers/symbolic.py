@@ -17,7 +17,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from kerasish.layers import context
+from kerasish.layers import context, masks
 
 _PROBE_SIZES = (2, 3)
 
@@ -30,6 +30,7 @@ class KerasTensor:
         self.dtype = jnp.dtype(dtype).name
         self.name = name
         self._keras_history: "Node | None" = None
+        self._keras_mask: "KerasTensor | None" = None
 
     @property
     def ndim(self) -> int:
@@ -114,18 +115,33 @@ def output_spec(layer, args: tuple, kwargs: dict):
                          and not any(isinstance(x, jax.ShapeDtypeStruct) for x in jax.tree.leaves(v))}
         dynamic_kwargs = {k: v for k, v in probe_kwargs.items() if k not in static_kwargs}
 
-        def run(a, kw):
-            with context.scope(context.CallContext(training=False, symbolic=True)):
-                return layer(*a, **kw, **static_kwargs)
-        results.append(jax.eval_shape(run, probe_args, dynamic_kwargs))
-    first, second = results
+        input_masks = _probe(_input_masks((args, {k: kwargs[k] for k in dynamic_kwargs})), size)
 
-    def merge(a, b):
-        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
-        return KerasTensor(shape, a.dtype)
-    outputs = jax.tree.map(merge, first, second)
+        def run(a, kw, in_masks):
+            for tracer, mask in zip(jax.tree.leaves((a, kw)), in_masks):
+                if mask is not None:
+                    masks.set_keras_mask(tracer, mask)
+            with context.scope(context.CallContext(training=False, symbolic=True)):
+                out = layer(*a, **kw, **static_kwargs)
+            return out, [masks.get_keras_mask(leaf) for leaf in jax.tree.leaves(out)]
+        results.append(jax.eval_shape(run, probe_args, dynamic_kwargs, input_masks))
+    (first, first_masks), (second, second_masks) = results
+    outputs = jax.tree.map(_merge_probes, first, second)
+    for tensor, a, b in zip(jax.tree.leaves(outputs, is_leaf=_is_kt), first_masks, second_masks):
+        if a is not None:
+            tensor._keras_mask = _merge_probes(a, b)
     layer._output_shape = jax.tree.map(lambda t: t.shape, outputs, is_leaf=_is_kt)
     return outputs
+
+
+def _merge_probes(a, b) -> KerasTensor:
+    """The KerasTensor of two traces at different probe sizes: dimensions that differ are unknown."""
+    return KerasTensor(tuple(x if x == y else None for x, y in zip(a.shape, b.shape)), a.dtype)
+
+
+def _input_masks(tree) -> list:
+    """The masks (KerasTensors or None) of the KerasTensors among `tree`'s leaves, in leaf order."""
+    return [getattr(t, "_keras_mask", None) if _is_kt(t) else None for t in jax.tree.leaves(tree, is_leaf=_is_kt)]
 
 
 def _overrides_build(layer) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from kerasish.layers import masks
 from kerasish.layers.base import Layer
 from kerasish.layers.core import InputLayer
 from kerasish.layers.op_layer import OpLayer
@@ -172,7 +173,12 @@ class Functional(Model):
 
     # -- running ----------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
-        values = dict(zip(self._input_ids, self._flatten_inputs(inputs)))
+        flat = self._flatten_inputs(inputs)
+        if mask is not None:
+            for x, m in zip(flat, mask if isinstance(mask, (list, tuple)) else [mask]):
+                if m is not None:
+                    masks.set_keras_mask(x, m)
+        values = dict(zip(self._input_ids, flat))
         for index, args, kwargs, outputs in self._plan:
             fill = lambda v: values[v.index] if isinstance(v, _Ref) else v  # noqa: E731
             result = self._layers[index](*_map(fill, args), **_map(fill, kwargs))

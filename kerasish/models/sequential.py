@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from kerasish.layers import symbolic
+from kerasish.layers import masks, symbolic
 from kerasish.layers.base import Layer, normalize_shape
 from kerasish.layers.core import Input, InputLayer
 from kerasish.layers.symbolic import KerasTensor
@@ -139,6 +139,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if mask is not None:
+            masks.set_keras_mask(x, mask)
         for layer in self._layers:
             x = layer(x, training=training)
         return x

@@ -6,6 +6,10 @@ likewise; `metrics` a list of lists or a dict of lists. Each output with a loss 
 named `<output>_loss` (the unweighted loss), and each metric is named `<output>_<metric>`, so
 History keys are Keras's (`loss`, `priority_loss`, `department_accuracy`, `val_...`).
 
+An output that carries a timestep mask (`Embedding(mask_zero=True)`, `Masking`, an RNN with
+`return_sequences`) has its loss averaged over the unmasked steps only, and its metrics weighted by
+the mask, as Keras 3's losses and metrics read `_keras_mask`.
+
 Owns: resolving those arguments against the output structure once the shapes are known, the
 compiled loss (pure, jit-safe), and the per-output metric wrappers. Must not: know about models.
 """
@@ -19,6 +23,7 @@ import jax.numpy as jnp
 
 from kerasish import losses as losses_lib
 from kerasish import metrics as metrics_lib
+from kerasish.layers.masks import get_keras_mask
 
 
 def is_shape(value: Any) -> bool:
@@ -124,13 +129,24 @@ class CompiledLoss:
     def output_loss(self, position, fn, y, y_pred, sample_weight, mask):
         target = self.outputs.pick(y, position, "targets")
         prediction = self.outputs.pick(y_pred, position, "predictions")
+        steps = get_keras_mask(prediction)
         per_sample = fn.call(target, prediction.astype(jnp.float32)).astype(jnp.float32)
-        if per_sample.ndim > 1:  # e.g. mse on (batch, h, w): Keras averages over every element
-            per_sample = jnp.mean(per_sample, axis=tuple(range(1, per_sample.ndim)))
         sample_weight = self.outputs.pick_weight(sample_weight, position)
         weights = jnp.ones(per_sample.shape[:1], jnp.float32) if sample_weight is None else sample_weight
+        if steps is not None and jnp.ndim(steps) <= per_sample.ndim:  # the mean over the unmasked steps
+            steps = _like(steps, per_sample) * _like(weights != 0 if mask is None else mask, per_sample)
+            return jnp.sum(per_sample * _like(weights, per_sample) * steps) / jnp.maximum(jnp.sum(steps), 1.0)
+        if per_sample.ndim > 1:  # e.g. mse on (batch, h, w): Keras averages over every element
+            per_sample = jnp.mean(per_sample, axis=tuple(range(1, per_sample.ndim)))
         count = jnp.sum(mask) if mask is not None else jnp.asarray(per_sample.shape[0], jnp.float32)
         return jnp.sum(per_sample * weights) / jnp.maximum(count, 1.0)
+
+
+def _like(values, target):
+    """`values` (batch, ...) as float32 broadcast against `target`'s shape (trailing axes added)."""
+    values = jnp.asarray(values, jnp.float32)
+    values = values.reshape(values.shape + (1,) * (target.ndim - values.ndim))
+    return jnp.broadcast_to(values, target.shape)
 
 
 class OutputLoss(metrics_lib.Mean):

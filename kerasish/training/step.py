@@ -17,6 +17,7 @@ import optax
 from flax import nnx
 
 from kerasish.layers import context
+from kerasish.layers.masks import get_keras_mask
 from kerasish.mixed_precision import loss_scale
 
 
@@ -43,14 +44,16 @@ def init_metric_state(metrics: Sequence[Any]) -> dict:
             "metrics": [m.init() for m in metrics]}
 
 
-def _update_metrics(spec, mstate, loss_value, count, y, y_pred, weights):
+def _update_metrics(spec, mstate, loss_value, count, y, y_pred, weights, steps):
+    weights = timestep_weights(y_pred, weights, steps)
     total, n = mstate["loss"]
     return {"loss": (total + loss_value * count, n + count),
             "metrics": [m.update(s, y, y_pred, weights) for m, s in zip(spec.metrics, mstate["metrics"])]}
 
 
 def _forward(spec: StepSpec, params, rest, batch, training: bool):
-    """The model on one batch: (loss from `model.compute_loss`, y_pred, the model's new `rest`).
+    """The model on one batch: (loss from `model.compute_loss`, y_pred, the model's new `rest`, the
+    timestep masks of y_pred's leaves).
 
     The padded rows' mask is the call context's `row_mask` (BatchNormalization's statistics skip
     them) and multiplies the sample weights (losses and metrics skip them)."""
@@ -61,7 +64,25 @@ def _forward(spec: StepSpec, params, rest, batch, training: bool):
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=masked(sample_weight, mask),
                                   training=training)
     _, _, rest = nnx.split(model, spec.trainable, ...)
-    return jnp.asarray(loss, jnp.float32), y_pred, rest
+    steps = [get_keras_mask(leaf) for leaf in jax.tree.leaves(y_pred)]
+    return jnp.asarray(loss, jnp.float32), y_pred, rest, steps
+
+
+def timestep_weights(y_pred, weights, steps: list):
+    """The metrics' sample weights: `weights`, or, where outputs carry timestep masks (`steps`,
+    one per leaf of `y_pred`), per-output weights with the mask multiplied in, shaped like
+    `y_pred` (Keras's metrics weight by `_keras_mask`)."""
+    if all(m is None for m in steps):
+        return weights
+    leaves, treedef = jax.tree.flatten(y_pred)
+    per_leaf = [weights] * len(leaves) if weights is None or hasattr(weights, "shape") else jax.tree.leaves(weights)
+    combined = []
+    for w, m in zip(per_leaf, steps):
+        if m is not None:
+            m = jnp.asarray(m, jnp.float32)
+            w = m if w is None else jnp.reshape(w, w.shape + (1,) * (m.ndim - w.ndim)) * m
+        combined.append(w)
+    return treedef.unflatten(combined)
 
 
 def masked(sample_weight, mask):
@@ -83,11 +104,11 @@ def train_step(spec: StepSpec, tx: optax.GradientTransformation, state: TrainSta
     scale = loss_scale(state.opt_state)  # float16 training: scale the loss, unscale the gradients
 
     def loss_fn(params, rest):
-        loss, y_pred, rest = _forward(spec, params, rest, batch, training=True)
+        loss, y_pred, rest, steps = _forward(spec, params, rest, batch, training=True)
         scaled = spec.scale_loss(loss)
-        return (scaled if scale is None else scaled * scale), (loss, y_pred, rest)
+        return (scaled if scale is None else scaled * scale), (loss, y_pred, rest, steps)
 
-    (_, (loss_value, y_pred, rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, state.rest)
+    (_, (loss_value, y_pred, rest, steps)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, state.rest)
     if scale is not None:
         grads = jax.tree.map(lambda g: g / scale, grads)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
@@ -95,16 +116,16 @@ def train_step(spec: StepSpec, tx: optax.GradientTransformation, state: TrainSta
     if spec.constrained:
         params = apply_constraints(params)
     mstate = _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred),
-                             masked(sample_weight, mask))
+                             masked(sample_weight, mask), steps)
     return TrainState(params, rest, opt_state), mstate
 
 
 def eval_step(spec: StepSpec, state: TrainState, mstate: dict, batch):
     """Loss and metrics of the model in inference mode; the state is not changed."""
     x, y, sample_weight, mask = batch
-    loss_value, y_pred, _ = _forward(spec, state.params, state.rest, batch, training=False)
+    loss_value, y_pred, _, steps = _forward(spec, state.params, state.rest, batch, training=False)
     return _update_metrics(spec, mstate, loss_value, jnp.sum(mask), y, _as_float32(y_pred),
-                           masked(sample_weight, mask))
+                           masked(sample_weight, mask), steps)
 
 
 def predict_step(spec: StepSpec, state: TrainState, x):
