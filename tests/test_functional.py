@@ -180,3 +180,28 @@ def test_summary_has_keras_connected_to_column_for_graphs():
     chain_in = keras.Input((3,))
     keras.Model(chain_in, keras.layers.Dense(2)(keras.layers.Dense(3)(chain_in))).summary(print_fn=lines.append)
     assert "Connected to" not in "\n".join(lines)
+
+
+def test_from_config_with_a_custom_layer_whose_config_has_no_name():
+    """Keras keys rebuilt tensors by the config entry's name, so a custom layer whose get_config
+    leaves out "name" (and gets a new automatic name) still connects."""
+    class NamelessDense(keras.layers.Layer):
+        def __init__(self, units=3):
+            super().__init__()
+            self.units = units
+
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1], self.units))
+
+        def call(self, x):
+            return keras.ops.matmul(x, self.w)
+
+        def get_config(self):
+            return {"units": self.units}
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, NamelessDense(5)(NamelessDense(6)(inputs)))
+    clone = keras.Model.from_config(model.get_config(), custom_objects={"NamelessDense": NamelessDense})
+    assert clone.output_shape == (None, 5)
+    clone.set_weights(model.get_weights())
+    x = np.ones((2, 4), "float32")
+    np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(model(x)), rtol=1e-6)

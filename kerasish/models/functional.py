@@ -287,12 +287,14 @@ class Functional(Model):
             layers[entry["name"]] = deserialize(entry, custom_objects=custom_objects)
         tensors: dict[tuple, KerasTensor] = {}
         pending = []
+        # Tensors are keyed by the config entry's name, not `layer.name`: a custom layer whose
+        # get_config leaves out "name" gets a new automatic name (as in Keras).
         for entry in config["layers"]:
             layer = layers[entry["name"]]
             if isinstance(layer, InputLayer):
-                tensors[(layer.name, 0, 0)] = layer.output
+                tensors[(entry["name"], 0, 0)] = layer.output
             for node_index, node in enumerate(entry.get("inbound_nodes", [])):
-                pending.append((layer, node_index, node))
+                pending.append((layer, node_index, node, entry["name"]))
         while pending:
             ready = [item for item in pending if _resolvable(item[2], tensors)]
             ready = [item for item in ready if not any(other[0] is item[0] and other[1] < item[1]
@@ -300,14 +302,14 @@ class Functional(Model):
             if not ready:
                 raise ValueError(f"Cannot rebuild functional model '{config.get('name')}': the inbound nodes of "
                                  f"{sorted({item[0].name for item in pending})} refer to tensors no layer produces.")
-            for layer, node_index, node in ready:
+            for layer, node_index, node, key in ready:
                 decode = lambda v: tensors[tuple(v["config"]["keras_history"])] if _is_tensor_ref(v) else v  # noqa: E731
                 args = _decode(node.get("args", []), decode)
                 kwargs = _decode(node.get("kwargs", {}), decode)
                 outputs = layer(*args, **kwargs)
                 for position, tensor in enumerate(jax.tree.leaves(outputs, is_leaf=_is_kt)):
-                    tensors[(layer.name, node_index, position)] = tensor
-                pending.remove((layer, node_index, node))
+                    tensors[(key, node_index, position)] = tensor
+                pending.remove((layer, node_index, node, key))
 
         def lookup(spec):
             if isinstance(spec, dict):
