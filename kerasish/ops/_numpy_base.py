@@ -2,7 +2,8 @@
 
 Owns: the cast of integer and bool inputs to the float dtype that Keras's float-valued ops
 apply, the spelling of `dtype=` arguments, and the small factories that make an op from its `jnp`
-function with Keras's argument names. Inputs (JAX and NumPy arrays, Python scalars and lists,
+function with Keras's argument names (`unary` also makes the nn group's activations and the math
+group's special functions from their `jax.nn` / `jax.lax` / `jax.scipy` functions). Inputs (JAX and NumPy arrays, Python scalars and lists,
 `nnx.Variable`s) become arrays through `kerasish.ops.core.convert_to_tensor`, imported here as
 `as_array`. It holds no promotion table of its own: dtype promotion is
 `kerasish.ops.dtypes.result_type`.

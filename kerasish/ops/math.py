@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import jax.scipy as jsp
 import numpy as np
 
+from kerasish.ops._numpy_base import unary
 from kerasish.ops.core import convert_to_tensor
 from kerasish.ops.dtypes import standardize_dtype
 
@@ -113,24 +114,10 @@ def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> jax
 
 # ---------------------------------------------------------------- special functions
 
-def rsqrt(x: Any) -> jax.Array:
-    """`1 / sqrt(x)` (`jax.lax.rsqrt`; float input)."""
-    return jax.lax.rsqrt(convert_to_tensor(x))
-
-
-def erf(x: Any) -> jax.Array:
-    """The error function (`jax.lax.erf`; float input)."""
-    return jax.lax.erf(convert_to_tensor(x))
-
-
-def erfc(x: Any) -> jax.Array:
-    """`1 - erf(x)`, accurate for large `x` (`jax.scipy.special.erfc`)."""
-    return jsp.special.erfc(convert_to_tensor(x))
-
-
-def erfinv(x: Any) -> jax.Array:
-    """The inverse error function (`jax.scipy.special.erfinv`)."""
-    return jsp.special.erfinv(convert_to_tensor(x))
+rsqrt = unary("rsqrt", jax.lax.rsqrt, "`1 / sqrt(x)` (`jax.lax.rsqrt`; float input).")
+erf = unary("erf", jax.lax.erf, "The error function (`jax.lax.erf`; float input).")
+erfc = unary("erfc", jsp.special.erfc, "`1 - erf(x)`, accurate for large `x` (`jax.scipy.special.erfc`).")
+erfinv = unary("erfinv", jsp.special.erfinv, "The inverse error function (`jax.scipy.special.erfinv`).")
 
 
 def logdet(x: Any) -> jax.Array:

@@ -10,7 +10,6 @@ re-derives maths that JAX already has: an activation JAX ships is called, not re
 from __future__ import annotations
 
 import warnings
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +41,7 @@ from kerasish.ops._nn_norm import (
     psnr,
     rms_normalization,
 )
+from kerasish.ops._numpy_base import unary
 from kerasish.ops.dtypes import standardize_dtype
 
 __all__ = [
@@ -59,31 +59,21 @@ __all__ = [
 
 # Activations: each is the jax.nn function of the same meaning, or a one-line formula JAX lacks.
 
-def _on_array(jax_fn: Callable[[jax.Array], jax.Array], name: str, doc: str) -> Callable:
-    """`jax_fn` taking anything `jnp.asarray` takes, under Keras's name."""
-    def op(x) -> jax.Array:
-        return jax_fn(jnp.asarray(x))
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return op
-
-
-relu = _on_array(jax.nn.relu, "relu", "`max(x, 0)`; keeps integer dtypes.")
-relu6 = _on_array(jax.nn.relu6, "relu6", "`min(max(x, 0), 6)`.")
-sigmoid = _on_array(jax.nn.sigmoid, "sigmoid", "`1 / (1 + exp(-x))`.")
-sparse_sigmoid = _on_array(jax.nn.sparse_sigmoid, "sparse_sigmoid", "`clip((x + 1) / 2, 0, 1)`.")
-softplus = _on_array(jax.nn.softplus, "softplus", "`log(1 + exp(x))`.")
-softsign = _on_array(jax.nn.soft_sign, "softsign", "`x / (1 + |x|)`.")
-sparse_plus = _on_array(jax.nn.sparse_plus, "sparse_plus", "0, `(x + 1)**2 / 4`, or x (at -1, 1).")
-silu = _on_array(jax.nn.silu, "silu", "`x * sigmoid(x)`; `swish` is the same function.")
+relu = unary("relu", jax.nn.relu, "`max(x, 0)`; keeps integer dtypes.")
+relu6 = unary("relu6", jax.nn.relu6, "`min(max(x, 0), 6)`.")
+sigmoid = unary("sigmoid", jax.nn.sigmoid, "`1 / (1 + exp(-x))`.")
+sparse_sigmoid = unary("sparse_sigmoid", jax.nn.sparse_sigmoid, "`clip((x + 1) / 2, 0, 1)`.")
+softplus = unary("softplus", jax.nn.softplus, "`log(1 + exp(x))`.")
+softsign = unary("softsign", jax.nn.soft_sign, "`x / (1 + |x|)`.")
+sparse_plus = unary("sparse_plus", jax.nn.sparse_plus, "0, `(x + 1)**2 / 4`, or x (at -1, 1).")
+silu = unary("silu", jax.nn.silu, "`x * sigmoid(x)`; `swish` is the same function.")
 swish = silu
-log_sigmoid = _on_array(jax.nn.log_sigmoid, "log_sigmoid", "`log(sigmoid(x))`, computed stably.")
-hard_sigmoid = _on_array(jax.nn.hard_sigmoid, "hard_sigmoid", "`relu6(x + 3) / 6`.")
-hard_silu = _on_array(jax.nn.hard_silu, "hard_silu",
-                      "`x * hard_sigmoid(x)`; `hard_swish` is the same function.")
+log_sigmoid = unary("log_sigmoid", jax.nn.log_sigmoid, "`log(sigmoid(x))`, computed stably.")
+hard_sigmoid = unary("hard_sigmoid", jax.nn.hard_sigmoid, "`relu6(x + 3) / 6`.")
+hard_silu = unary("hard_silu", jax.nn.hard_silu, "`x * hard_sigmoid(x)`; `hard_swish` is the same function.")
 hard_swish = hard_silu
-selu = _on_array(jax.nn.selu, "selu", "Scaled ELU with the self-normalising constants.")
-hard_tanh = _on_array(jax.nn.hard_tanh, "hard_tanh", "`clip(x, -1, 1)`; keeps integer dtypes.")
+selu = unary("selu", jax.nn.selu, "Scaled ELU with the self-normalising constants.")
+hard_tanh = unary("hard_tanh", jax.nn.hard_tanh, "`clip(x, -1, 1)`; keeps integer dtypes.")
 
 
 def squareplus(x, b=4) -> jax.Array:
@@ -99,10 +89,6 @@ def leaky_relu(x, negative_slope=0.2) -> jax.Array:
 def elu(x, alpha=1.0) -> jax.Array:
     """`x` for positive x, `alpha * (exp(x) - 1)` otherwise."""
     return jax.nn.elu(jnp.asarray(x), alpha=alpha)
-
-
-def selu(x) -> jax.Array:
-    return jax.nn.selu(jnp.asarray(x))
 
 
 def gelu(x, approximate: bool = True) -> jax.Array:
