@@ -66,3 +66,50 @@ def test_loss_object_per_output_dict_round_trips(tmp_path):
         losses = loaded._engine.loss
         assert {k: (type(v).__name__, v.get_config()["from_logits"]) for k, v in losses.items()} == {
             "a": ("BinaryCrossentropy", True), "b": ("SparseCategoricalCrossentropy", True)}
+
+
+# -- Keras-style metric subclasses -----------------------------------------------------------------------------
+def _true_positives_metric(lib, return_variable):
+    """The guide's pattern: a counter variable, `update_state` with `assign_add`, and `result` returning
+    the variable itself (Keras 3.15 on this JAX cannot run that form, so its reference reads `.value`)."""
+
+    class TruePositives(lib.metrics.Metric):
+        def __init__(self, name="true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.count = self.add_variable(shape=(), name="count", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hits = lib.ops.cast(y_true, "int32") == lib.ops.cast(lib.ops.argmax(y_pred, axis=1), "int32")
+            self.count.assign_add(lib.ops.sum(lib.ops.cast(hits, "float32")))
+
+        def result(self):
+            return self.count if return_variable else self.count.value
+
+    return TruePositives()
+
+
+def _copy_weights(source, target):
+    target.set_weights([np.asarray(w) for w in source.get_weights()])
+
+
+def test_metric_whose_result_is_its_variable_reports_the_epoch_count():
+    """`result()` returning the state variable itself: fit's history and evaluate report the count of
+    the epoch (it read 0.0 in fit, the value the variable held outside the compiled step)."""
+    ours, theirs = _linear_model(kerasish), _linear_model(keras_ref)
+    _copy_weights(theirs, ours)
+    ours.compile(kerasish.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+                 metrics=[_true_positives_metric(kerasish, return_variable=True)])
+    theirs.compile(keras_ref.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+                   metrics=[_true_positives_metric(keras_ref, return_variable=False)])
+    logs = [m.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0).history for m in (ours, theirs)]
+    assert logs[0]["true_positives"] == logs[1]["true_positives"]
+    assert logs[0]["true_positives"][-1] > 0
+    np.testing.assert_allclose(logs[0]["loss"], logs[1]["loss"], rtol=1e-4)
+    assert ours.evaluate(X, Y, verbose=0, return_dict=True)["true_positives"] == \
+        theirs.evaluate(X, Y, verbose=0, return_dict=True)["true_positives"]
+
+
+def test_stateless_result_reads_the_given_values():
+    metric = _true_positives_metric(kerasish, return_variable=True)
+    assert float(metric.stateless_result([np.float32(7.0)])) == 7.0
+    assert float(metric.result()) == 0.0

@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+from flax import nnx
 
 from kerasish.metrics.stateless_scope import StatelessScope, value_of
 
@@ -247,7 +248,9 @@ class Metric:
         if cls._pure():
             return cls.compute(self, self._as_state(metric_variables))
         with StatelessScope(self._variables, metric_variables):
-            return self.result()
+            # `result()` may return a state variable itself (`return self.true_positives`): read it
+            # while it still holds the given values, not after the scope has put the old ones back.
+            return jax.tree.map(value_of, self.result(), is_leaf=lambda x: isinstance(x, nnx.Variable))
 
     def stateless_reset_state(self) -> list:
         """The values `reset_state()` would assign; the metric itself is unchanged."""
