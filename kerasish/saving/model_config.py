@@ -63,6 +63,8 @@ def refuse_code(config: Any, path: str = "config") -> None:
     if not serialization.in_safe_mode():
         return
     if isinstance(config, dict):
+        if config.get("class_name") == "Lambda" and isinstance(config.get("config"), dict):
+            return  # Lambda.from_config refuses its stored lambdas itself, with Keras's Lambda wording
         if config.get("class_name") == "__lambda__":
             raise ValueError(f"{serialization.LAMBDA_REFUSED} (found at {path})")
         for key, value in config.items():
