@@ -54,6 +54,9 @@ class Row:
     random: bool = False         # random in training: compare statistics instead of values
     fit: bool = False            # run one Sequential.fit step too (`table` sets it per class)
     extra_config: tuple = ()     # config keys kerasish has and Keras does not
+    # Layer arguments that are layers (a wrapper's `layer`, an RNN's `cell`): argument name ->
+    # (class_name, kwargs), or a list of them; each library builds its own.
+    layers: dict = dataclasses.field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -117,10 +120,19 @@ def _built(layer, x):
     return layer
 
 
+def _nested(spec, library):
+    if isinstance(spec, list):
+        return [_nested(item, library) for item in spec]
+    class_name, kwargs = spec
+    return getattr(library.layers, class_name)(**copy.deepcopy(kwargs))
+
+
 def _make(row: Row):
-    ref = getattr(keras_ref.layers, row.class_name)(**copy.deepcopy(row.kwargs))
-    ours = getattr(kerasish.layers, row.class_name)(**copy.deepcopy(row.kwargs))
-    return ref, ours
+    made = []
+    for library in (keras_ref, kerasish):
+        nested = {name: _nested(spec, library) for name, spec in row.layers.items()}
+        made.append(getattr(library.layers, row.class_name)(**copy.deepcopy(row.kwargs), **nested))
+    return tuple(made)
 
 
 def _inputs(row: Row, seed: int = 0) -> np.ndarray:
