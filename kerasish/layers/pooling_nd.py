@@ -1,51 +1,34 @@
-"""1-D and 3-D pooling, global pooling, and adaptive pooling (1-D/2-D/3-D), channels last or first.
+"""Pooling layers of every rank: max and average pooling, global pooling and adaptive pooling
+(1-D, 2-D and 3-D), channels last or first.
 
-No weights. 1-D pools run as 2-D pools on height-1 images through the CPU-fast kernels of
-`kerasish.kernels` (the lowering the 2-D pooling layers of `pooling.py` use); 3-D pools are
-`lax.reduce_window` (`_window_pool`); adaptive pools are `kerasish.ops.adaptive_*_pool`.
+No weights. One class per kind serves every rank (`_rank` says which): windowed pools are
+`kerasish.ops.max_pool` / `ops.average_pool` (1-D and 2-D on the CPU-fast lowerings of
+`kerasish.kernels`, 3-D on `lax.reduce_window`), global pools are a `jnp` reduction over the
+spatial axes, adaptive pools are `ops.adaptive_*_pool`. The 2-D classes are also what
+`kerasish.layers.pooling` exports (the module `kerasish.layers` imports them from), so `__all__`
+here lists the 1-D, 3-D and adaptive ones.
 """
 
 from __future__ import annotations
 
-import math
-
 import jax.numpy as jnp
-import numpy as np
-from jax import lax
 
-from kerasish import kernels, ops
+from kerasish import ops
 from kerasish.layers._conv_args import (check_rank, data_format_arg, padding_arg, tuple_arg,
                                         windowed_shape, with_spatial)
 from kerasish.layers.base import Layer
 from kerasish.serialization import layer_config
 
 
-def _window_pool(x, mode: str, pool, strides, padding: str, data_format: str):
-    """Keras's max / average pool of any rank with `lax.reduce_window`.
-
-    The initial values are NumPy scalars, so `lax` recognises the max / add monoids and can
-    differentiate them under `jax.jit` too (`ops.max_pool` / `ops.average_pool` pass a `jnp` array,
-    which is a tracer under `jit`, and their gradients then fail to linearize).
-    """
-    window = (1, *pool, 1) if data_format == "channels_last" else (1, 1, *pool)
-    steps = (1, *strides, 1) if data_format == "channels_last" else (1, 1, *strides)
-    if mode == "max":
-        lowest = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-        return lax.reduce_window(x, np.array(lowest, x.dtype), lax.max, window, steps, padding.upper())
-    total = lax.reduce_window(x, np.array(0, x.dtype), lax.add, window, steps, padding.upper())
-    if padding == "valid":
-        return total / np.array(math.prod(pool), x.dtype)
-    # "same": divide by the number of real (unpadded) entries in each window
-    ones = np.ones([n if w > 1 else 1 for n, w in zip(x.shape, window)], np.float32)
-    counts = lax.reduce_window(ones, np.float32(0), lax.add, window, steps, "SAME")
-    return total / counts.astype(x.dtype)
+def _channels(input_shape, data_format: str):
+    return input_shape[-1] if data_format == "channels_last" else input_shape[1]
 
 
 class _Pooling(Layer):
     _rank = 0
     _mode = ""  # "max" or "average"
 
-    # Keras's default pool_size is 2 (1-D) or (2, 2, 2) (3-D): the same after `tuple_arg`.
+    # Keras's default pool_size is 2 (1-D) or (2, 2) / (2, 2, 2): the same after `tuple_arg`.
     def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format: str | None = None,
                  name: str | None = None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -55,19 +38,13 @@ class _Pooling(Layer):
         self.data_format = data_format_arg(data_format)
 
     def compute_output_shape(self, input_shape):
-        check_rank(self, input_shape, self._rank + 2)
-        channels = input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
-        return windowed_shape(self, input_shape, self._rank, channels, self.pool_size, self.strides, self.padding,
-                              self.data_format)
+        return windowed_shape(self, input_shape, self._rank, _channels(input_shape, self.data_format),
+                              self.pool_size, self.strides, self.padding, self.data_format)
 
     def call(self, inputs):
         self.compute_output_shape(inputs.shape)  # Keras's errors for a rank or size that does not fit
-        if self._rank == 1 and jnp.issubdtype(inputs.dtype, jnp.floating):
-            x = inputs if self.data_format == "channels_last" else jnp.swapaxes(inputs, 1, 2)
-            pool = kernels.max_pool2d if self._mode == "max" else kernels.avg_pool2d
-            y = pool(x[:, None], (1, self.pool_size[0]), (1, self.strides[0]), self.padding)[:, 0]
-            return y if self.data_format == "channels_last" else jnp.swapaxes(y, 1, 2)
-        return _window_pool(inputs, self._mode, self.pool_size, self.strides, self.padding, self.data_format)
+        pool = ops.max_pool if self._mode == "max" else ops.average_pool
+        return pool(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def get_config(self):
         return layer_config(self, pool_size=self.pool_size, padding=self.padding, strides=self.strides,
@@ -77,6 +54,11 @@ class _Pooling(Layer):
 class MaxPooling1D(_Pooling):
     """Max over windows of `pool_size` steps moved by `strides` (default: `pool_size`)."""
     _rank, _mode = 1, "max"
+
+
+class MaxPooling2D(_Pooling):
+    """Max over `(h, w)` windows moved by `strides` (default: `pool_size`)."""
+    _rank, _mode = 2, "max"
 
 
 class MaxPooling3D(_Pooling):
@@ -89,6 +71,11 @@ class AveragePooling1D(_Pooling):
     _rank, _mode = 1, "average"
 
 
+class AveragePooling2D(_Pooling):
+    """Mean over `(h, w)` windows; with padding="same" only real (unpadded) pixels are counted."""
+    _rank, _mode = 2, "average"
+
+
 class AveragePooling3D(_Pooling):
     """Mean over `(d, h, w)` windows; with padding="same" only real cells are counted."""
     _rank, _mode = 3, "average"
@@ -96,6 +83,7 @@ class AveragePooling3D(_Pooling):
 
 class _GlobalPooling(Layer):
     _rank = 0
+    _mode = ""  # "max" or "average"
 
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -104,7 +92,7 @@ class _GlobalPooling(Layer):
 
     def compute_output_shape(self, input_shape):
         check_rank(self, input_shape, self._rank + 2)
-        channels = input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
+        channels = _channels(input_shape, self.data_format)
         if self.keepdims:
             return with_spatial(input_shape, (1,) * self._rank, channels, self.data_format)
         return (input_shape[0], channels)
@@ -115,22 +103,26 @@ class _GlobalPooling(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         return tuple(range(first, first + self._rank))
 
+    def call(self, inputs):
+        reduce = jnp.max if self._mode == "max" else jnp.mean
+        return reduce(inputs, axis=self._axes(inputs), keepdims=self.keepdims)
+
     def get_config(self):
         return layer_config(self, data_format=self.data_format, keepdims=self.keepdims)
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
     """Mean over the steps; a `mask` (batch, steps) leaves the masked steps out of the mean."""
-    _rank = 1
+    _rank, _mode = 1, "average"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(data_format, keepdims, **kwargs)
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
-        axis = self._axes(inputs)[0]
         if mask is None:
-            return jnp.mean(inputs, axis=axis, keepdims=self.keepdims)
+            return super().call(inputs)
+        axis = self._axes(inputs)[0]
         weights = jnp.expand_dims(jnp.asarray(mask, bool), 2 if self.data_format == "channels_last" else 1)
         total = jnp.sum(jnp.where(weights, inputs, 0), axis=axis, keepdims=self.keepdims)
         return total / jnp.sum(weights.astype(inputs.dtype), axis=axis, keepdims=self.keepdims)
@@ -139,34 +131,36 @@ class GlobalAveragePooling1D(_GlobalPooling):
         return None
 
 
+class GlobalAveragePooling2D(_GlobalPooling):
+    """Mean over the two spatial axes."""
+    _rank, _mode = 2, "average"
+
+
 class GlobalAveragePooling3D(_GlobalPooling):
     """Mean over the three spatial axes."""
-    _rank = 3
-
-    def call(self, inputs):
-        return jnp.mean(inputs, axis=self._axes(inputs), keepdims=self.keepdims)
+    _rank, _mode = 3, "average"
 
 
-class _GlobalMaxPooling(_GlobalPooling):
-    def call(self, inputs):
-        return jnp.max(inputs, axis=self._axes(inputs), keepdims=self.keepdims)
-
-
-class GlobalMaxPooling1D(_GlobalMaxPooling):
+class GlobalMaxPooling1D(_GlobalPooling):
     """Max over the steps."""
-    _rank = 1
+    _rank, _mode = 1, "max"
 
 
-class GlobalMaxPooling3D(_GlobalMaxPooling):
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Max over the two spatial axes."""
+    _rank, _mode = 2, "max"
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
     """Max over the three spatial axes."""
-    _rank = 3
+    _rank, _mode = 3, "max"
 
 
 class _AdaptivePooling(Layer):
     """Pools to a fixed `output_size`; cell i of an axis of length n spans
     `[floor(i * n / out), ceil((i + 1) * n / out))`."""
     _rank = 0
-    _reduce = ""
+    _mode = ""  # "max" or "average"
 
     def __init__(self, output_size, data_format: str | None = None, **kwargs):
         if isinstance(output_size, bool) or not isinstance(output_size, (int, tuple, list)):
@@ -178,12 +172,12 @@ class _AdaptivePooling(Layer):
 
     def compute_output_shape(self, input_shape):
         check_rank(self, input_shape, self._rank + 2)
-        channels = input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
-        return with_spatial(input_shape, self.output_size, channels, self.data_format)
+        return with_spatial(input_shape, self.output_size, _channels(input_shape, self.data_format),
+                            self.data_format)
 
     def call(self, inputs):
         check_rank(self, inputs.shape, self._rank + 2)
-        pool = ops.adaptive_max_pool if self._reduce == "max" else ops.adaptive_average_pool
+        pool = ops.adaptive_max_pool if self._mode == "max" else ops.adaptive_average_pool
         return pool(inputs, output_size=self.output_size, data_format=self.data_format)
 
     def get_config(self):
@@ -192,32 +186,32 @@ class _AdaptivePooling(Layer):
 
 class AdaptiveAveragePooling1D(_AdaptivePooling):
     """Average pooling of `(batch, steps, channels)` to `output_size` steps."""
-    _rank, _reduce = 1, "average"
+    _rank, _mode = 1, "average"
 
 
 class AdaptiveAveragePooling2D(_AdaptivePooling):
     """Average pooling of images to `output_size = (height, width)`."""
-    _rank, _reduce = 2, "average"
+    _rank, _mode = 2, "average"
 
 
 class AdaptiveAveragePooling3D(_AdaptivePooling):
     """Average pooling of volumes to `output_size = (depth, height, width)`."""
-    _rank, _reduce = 3, "average"
+    _rank, _mode = 3, "average"
 
 
 class AdaptiveMaxPooling1D(_AdaptivePooling):
     """Max pooling of `(batch, steps, channels)` to `output_size` steps."""
-    _rank, _reduce = 1, "max"
+    _rank, _mode = 1, "max"
 
 
 class AdaptiveMaxPooling2D(_AdaptivePooling):
     """Max pooling of images to `output_size = (height, width)`."""
-    _rank, _reduce = 2, "max"
+    _rank, _mode = 2, "max"
 
 
 class AdaptiveMaxPooling3D(_AdaptivePooling):
     """Max pooling of volumes to `output_size = (depth, height, width)`."""
-    _rank, _reduce = 3, "max"
+    _rank, _mode = 3, "max"
 
 
 MaxPool1D, MaxPool3D = MaxPooling1D, MaxPooling3D

@@ -1,4 +1,4 @@
-"""1-D/3-D pooling, global pooling and adaptive pooling against Keras 3 (the shared contract)."""
+"""Pooling of every rank (1-D/2-D/3-D windowed, global and adaptive) against Keras 3 (the shared contract)."""
 
 import numpy as np
 import pytest
@@ -12,6 +12,11 @@ ROWS = [
         "same-channels-first"),
     Row("AveragePooling1D", dict(pool_size=3, strides=1), (2, 6, 2), "valid"),
     Row("AveragePooling1D", dict(pool_size=3, strides=2, padding="same"), (2, 7, 2), "same-partial-windows"),
+    Row("MaxPooling2D", dict(pool_size=(3, 2), strides=(2, 1), padding="same"), (2, 7, 5, 3), "same"),
+    Row("MaxPooling2D", dict(pool_size=2, data_format="channels_first"), (2, 3, 6, 4), "channels-first"),
+    Row("AveragePooling2D", dict(pool_size=3, strides=2, padding="same"), (2, 7, 6, 2), "same-partial-windows"),
+    Row("AveragePooling2D", dict(pool_size=(2, 3), strides=1, data_format="channels_first"), (1, 2, 4, 5),
+        "channels-first"),
     Row("MaxPooling3D", dict(pool_size=2, padding="same"), (2, 3, 4, 5, 2), "same"),
     Row("MaxPooling3D", dict(pool_size=(2, 1, 2), strides=1, data_format="channels_first"), (1, 2, 3, 3, 4),
         "channels-first"),
@@ -21,6 +26,8 @@ ROWS = [
     Row("GlobalAveragePooling1D", {}, (2, 5, 3), "default"),
     Row("GlobalAveragePooling1D", dict(keepdims=True, data_format="channels_first"), (2, 3, 5), "keepdims-cf"),
     Row("GlobalMaxPooling1D", dict(keepdims=True), (2, 5, 3), "keepdims"),
+    Row("GlobalAveragePooling2D", dict(data_format="channels_first"), (2, 3, 4, 5), "channels-first"),
+    Row("GlobalMaxPooling2D", dict(keepdims=True), (2, 4, 5, 3), "keepdims"),
     Row("GlobalAveragePooling3D", dict(keepdims=True), (2, 2, 3, 2, 3), "keepdims"),
     Row("GlobalMaxPooling3D", dict(data_format="channels_first"), (2, 3, 2, 3, 2), "channels-first"),
     Row("AdaptiveAveragePooling1D", dict(output_size=3), (2, 7, 2), "uneven"),
@@ -54,6 +61,8 @@ def test_global_average_pooling_1d_leaves_masked_steps_out(keepdims):
     (lambda: kerasish.layers.MaxPooling1D(data_format="NWC"), ValueError, "data_format"),
     (lambda: kerasish.layers.MaxPooling1D(4)(np.ones((1, 3, 2), "float32")), ValueError, "zero or negative"),
     (lambda: kerasish.layers.GlobalMaxPooling3D()(np.ones((1, 3, 2), "float32")), ValueError, "ndim=5"),
+    (lambda: kerasish.layers.MaxPooling2D()(np.ones((1, 3, 2), "float32")), ValueError, "ndim=4"),
+    (lambda: kerasish.layers.AveragePooling2D(3)(np.ones((1, 2, 4, 1), "float32")), ValueError, "zero or negative"),
     (lambda: kerasish.layers.AdaptiveMaxPooling2D("2"), TypeError, "output_size"),
 ])
 def test_bad_pooling_arguments_raise(call, error, match):
