@@ -205,3 +205,34 @@ def test_from_config_with_a_custom_layer_whose_config_has_no_name():
     clone.set_weights(model.get_weights())
     x = np.ones((2, 4), "float32")
     np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(model(x)), rtol=1e-6)
+
+
+def _summary_text(lib, build, **kwargs) -> str:
+    lib.backend.clear_session() if lib is keras_ref else keras.backend.clear_session()
+    captured = []
+    build(lib).summary(print_fn=lambda text, *a, **k: captured.append(text), **kwargs)
+    return "".join(captured)
+
+
+def _shared_graph(lib):
+    a, b = lib.Input((4,), name="first_input_with_a_long_name"), lib.Input((4,), name="b")
+    shared = lib.layers.Dense(3, name="shared_dense_layer_number_one")
+    return lib.Model([a, b], lib.layers.Dense(1)(lib.layers.concatenate([shared(a), shared(b)])))
+
+
+def _chain_two_outputs(lib):
+    image = lib.Input((8, 8, 3), name="img")
+    x = lib.layers.Conv2D(4, 3, name="a_rather_long_convolution_name")(image)
+    x = lib.layers.GlobalMaxPooling2D()(x)
+    return lib.Model(image, [lib.layers.Dense(2)(x), x])
+
+
+@pytest.mark.parametrize("build", [_shared_graph, _chain_two_outputs, _two_in_two_out])
+@pytest.mark.parametrize("show_trainable", [False, True])
+def test_summary_text_is_keras_text(build, show_trainable, monkeypatch):
+    """The whole table as Keras prints it for an 80-column terminal: column widths, cells wrapped at
+    spaces, long words cut with "…", connections joined by commas, "Connected to" only for graphs
+    (a chain with two outputs is still a chain), the trainable column last ("-" without weights)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert _summary_text(keras, build, show_trainable=show_trainable) == \
+        _summary_text(keras_ref, build, show_trainable=show_trainable)

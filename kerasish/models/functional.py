@@ -231,21 +231,34 @@ class Functional(Model):
             history[ref.index] = f"{self._tensors[ref.index]._keras_history.layer.name}[0][0]"
         per_layer: dict[int, list[str]] = {}
         node_count: dict[int, int] = {}
-        chain = len(self._input_tensors) == 1 and len(self._output_tensors) == 1
-        previous = _leaves(self._input_refs)[0].index if chain else None
         for index, args, kwargs, outputs in self._plan:
             node = node_count.get(index, 0)
             node_count[index] = node + 1
             sources = [history[v.index] for v in _leaves((args, kwargs)) if isinstance(v, _Ref)]
             per_layer.setdefault(index, []).extend(sources)
-            refs = [v.index for v in _leaves((args, kwargs)) if isinstance(v, _Ref)]
-            chain = chain and node == 0 and refs == [previous] and len(_leaves(outputs)) == 1
             for position, ref in enumerate(_leaves(outputs)):
                 history[ref.index] = f"{self._layers[index].name}[{node}][{position}]"
-                previous = ref.index
-        if chain:
+        if self._is_chain(node_count):
             return None
         return [per_layer.get(i, []) for i, layer in enumerate(self._layers) if not isinstance(layer, OpLayer)]
+
+    def _is_chain(self, node_count: dict[int, int]) -> bool:
+        """Keras's "sequential-like" test: no layer is called twice, no node reads more than one
+        tensor, and no two nodes (input layers included) lie at the same depth from the outputs."""
+        reads = [[v.index for v in _leaves((args, kwargs)) if isinstance(v, _Ref)] for _, args, kwargs, _ in self._plan]
+        if any(n > 1 for n in node_count.values()) or any(len(r) > 1 for r in reads):
+            return False
+        producer = {ref.index: n for n, (_, _, _, outputs) in enumerate(self._plan) for ref in _leaves(outputs)}
+        depth = [0] * len(self._plan)
+        input_depth = {ref.index: 0 for ref in _leaves(self._input_refs)}
+        for n in reversed(range(len(self._plan))):
+            for r in reads[n]:
+                if r in producer:
+                    depth[producer[r]] = max(depth[producer[r]], depth[n] + 1)
+                else:
+                    input_depth[r] = max(input_depth[r], depth[n] + 1)
+        depths = depth + list(input_depth.values())
+        return len(set(depths)) == len(depths)
 
     # -- config (Keras 3's functional format) -------------------------------------------------
     def get_config(self) -> dict[str, Any]:
