@@ -26,28 +26,12 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from kerasish.losses.functions import squeeze_or_expand_to_same_rank
 from kerasish.metrics.stateless_scope import StatelessScope, value_of
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "squeeze_or_expand_to_same_rank"]
 
 # Metric variables are counters: their initializers never need the global random stream.
-
-
-def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
-    """Keras's rule: when ranks differ by one and the longer ends in 1, squeeze it (or expand the
-    rank-1 one)."""
-    r1, r2 = jnp.ndim(x1), jnp.ndim(x2)
-    if r1 == r2 + 1 and x1.shape[-1] == 1:
-        if r2 == 1 and expand_rank_1:
-            x2 = jnp.expand_dims(x2, -1)
-        else:
-            x1 = jnp.squeeze(x1, -1)
-    if r2 == r1 + 1 and x2.shape[-1] == 1:
-        if r1 == 1 and expand_rank_1:
-            x1 = jnp.expand_dims(x1, -1)
-        else:
-            x2 = jnp.squeeze(x2, -1)
-    return x1, x2
 
 
 def _weighted(values, weights):

@@ -1,31 +1,17 @@
-"""Regression metrics: mean squared / absolute error and root mean squared error."""
+"""Regression metrics: mean squared / absolute error and root mean squared error.
+
+`mean_squared_error` / `mean_absolute_error` are the loss functions themselves, as in Keras 3
+(`keras.metrics.mean_squared_error is keras.losses.mean_squared_error`)."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 
+from kerasish.losses.functions import mean_absolute_error, mean_squared_error
 from kerasish.metrics.base import Mean, MeanMetricWrapper, squeeze_or_expand_to_same_rank
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "MeanSquaredError", "MeanAbsoluteError",
            "RootMeanSquaredError"]
-
-
-def _pair(y_true, y_pred):
-    y_pred = jnp.asarray(y_pred)
-    y_true = jnp.asarray(y_true, y_pred.dtype)
-    return squeeze_or_expand_to_same_rank(y_true, y_pred)
-
-
-def mean_squared_error(y_true, y_pred):
-    """Per-sample `mean(square(y_true - y_pred), axis=-1)`."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    return jnp.mean(jnp.square(y_true - y_pred), axis=-1)
-
-
-def mean_absolute_error(y_true, y_pred):
-    """Per-sample `mean(abs(y_true - y_pred), axis=-1)`."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
 
 
 class MeanSquaredError(MeanMetricWrapper):
