@@ -389,3 +389,19 @@ def test_download_with_the_wrong_digest_keeps_nothing(cache, mirror):
     with pytest.raises(ValueError, match="imdb: downloaded imdb.npz .* wrong SHA-256"):
         datasets.imdb.load_data(download=True)
     assert not any(cache.iterdir())
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+                                  "california_housing"])
+def test_signatures_are_keras_s(name):
+    import inspect
+
+    def parameters(function, skip=()):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()
+                if p.name not in skip]
+
+    ours, theirs = getattr(datasets, name), getattr(keras_datasets, name)
+    assert sorted(ours.__all__) == sorted(n for n in dir(theirs) if not n.startswith("_"))
+    for function in ours.__all__:
+        assert parameters(getattr(ours, function), skip=("download",)) == \
+            parameters(getattr(theirs, function)), function

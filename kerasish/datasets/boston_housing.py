@@ -14,6 +14,8 @@ import numpy as np
 
 from kerasish.datasets import _keras_cache
 
+__all__ = ["load_data"]
+
 
 def load_data(
     path: str | os.PathLike = "boston_housing.npz",

@@ -13,6 +13,8 @@ import numpy as np
 
 from kerasish.datasets import _keras_cache
 
+__all__ = ["load_data"]
+
 VERSIONS = {"small": 600, "large": None}  # rows kept from the start of the file
 
 

@@ -10,6 +10,8 @@ import numpy as np
 
 from kerasish.datasets import _cifar
 
+__all__ = ["load_data"]
+
 ARCHIVE = _cifar.CifarArchive(
     dataset="cifar10",
     fname="cifar-10-batches-py-target",

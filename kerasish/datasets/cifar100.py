@@ -10,6 +10,8 @@ import numpy as np
 
 from kerasish.datasets import _cifar
 
+__all__ = ["load_data"]
+
 ARCHIVE = _cifar.CifarArchive(
     dataset="cifar100",
     fname="cifar-100-python-target",

@@ -13,6 +13,8 @@ import numpy as np
 
 from kerasish.datasets import _keras_cache, _sequences
 
+__all__ = ["get_word_index", "load_data"]
+
 
 def load_data(
     path: str | os.PathLike = "imdb.npz",

@@ -12,6 +12,8 @@ import numpy as np
 
 from kerasish.datasets import _keras_cache, _sequences
 
+__all__ = ["get_label_names", "get_word_index", "load_data"]
+
 # The 46 topics, in the order of the integer labels.
 LABEL_NAMES = (
     "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "money-supply",
