@@ -113,3 +113,41 @@ def test_stateless_result_reads_the_given_values():
     metric = _true_positives_metric(kerasish, return_variable=True)
     assert float(metric.stateless_result([np.float32(7.0)])) == 7.0
     assert float(metric.result()) == 0.0
+
+
+# -- callbacks -------------------------------------------------------------------------------------------------
+_HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+          "on_train_batch_end", "on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end")
+
+
+def _keys_recorder(lib):
+    """A callback that calls `logs.keys()` in every hook, as the callbacks guide's CustomCallback does."""
+    seen = {}
+
+    def hook(name):
+        if "batch" in name or "epoch" in name:
+            def method(self, index, logs=None):
+                seen.setdefault(name, sorted(logs.keys()))
+        else:
+            def method(self, logs=None):
+                seen.setdefault(name, sorted(logs.keys()))
+        return method
+
+    methods = {name: hook(name) for name in _HOOKS}
+    return type("Recorder", (lib.callbacks.Callback,), methods)(), seen
+
+
+def test_every_hook_receives_a_logs_dict():
+    """Hooks the loop calls without logs get `{}` (a user's `logs.keys()` must not meet None); the keys
+    each hook sees are Keras's."""
+    seen = []
+    for lib in (kerasish, keras_ref):
+        model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(1)])
+        model.compile("sgd", "mse", metrics=["mae"])
+        recorder, keys = _keys_recorder(lib)
+        model.fit(X, Y, batch_size=16, epochs=1, verbose=0, callbacks=[recorder])
+        model.evaluate(X, Y, verbose=0, callbacks=[recorder])
+        model.predict(X, verbose=0, callbacks=[recorder])
+        seen.append(keys)
+    assert seen[0] == seen[1]
+    assert seen[0]["on_train_batch_begin"] == [] and seen[0]["on_train_begin"] == []

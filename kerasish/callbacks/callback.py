@@ -98,14 +98,21 @@ class CallbackList:
         return self._cache[key]
 
     def _call(self, hook: str, *args) -> None:
+        # Every hook receives a logs mapping, `{}` when the loop has none (as Keras's CallbackList
+        # does): user callbacks call `logs.keys()` / `logs.get(...)` without checking for None.
+        n = 1 if hook in _BATCH_HOOKS or hook in ("on_epoch_begin", "on_epoch_end") else 0
+        if len(args) <= n or args[n] is None:
+            args = (*args[:n], {})
         if self._sync is not None and (hook not in _BATCH_HOOKS or self.needs_model_per_batch(hook)):
             self._sync()
+        # Keras passes a batch hook's logs by keyword, the others' by position.
+        args, kwargs = (args[:1], {"logs": args[1]}) if hook in _BATCH_HOOKS else (args, {})
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            getattr(cb, hook)(*args, **kwargs)
             if hook == "on_train_batch_begin":
-                cb.on_batch_begin(*args)
+                cb.on_batch_begin(*args, **kwargs)
             elif hook == "on_train_batch_end":
-                cb.on_batch_end(*args)
+                cb.on_batch_end(*args, **kwargs)
 
     def __getattr__(self, hook: str):
         if hook.startswith("on_"):
