@@ -1,11 +1,9 @@
 """Metrics over a sweep of thresholds: AUC, PrecisionAtRecall and RecallAtPrecision.
 
-Owns the weighted confusion counts per threshold (true/false positives/negatives, one row per
-threshold, one column per label for a multi-label AUC) and the curves computed from them, with
-Keras 3's thresholds and numbers. As in Keras, evenly spaced thresholds are counted by bucketing
-each prediction (`ceil(p * (T - 1)) - 1`, a segment sum and a reversed cumulative sum: O(T + N)),
-other thresholds by comparing every prediction with every threshold. Pure `jax.numpy`; the state is
-a dict of arrays, so `update` runs inside the compiled step.
+Owns the curves computed from the weighted confusion counts per threshold (`confusion.confusion_counts`:
+one row per threshold, one column per label for a multi-label AUC), with Keras 3's thresholds and
+numbers; evenly spaced thresholds are counted by bucketing, as Keras does. Pure `jax.numpy`; the
+state is a dict of arrays, so `update` runs inside the compiled step.
 """
 
 from __future__ import annotations
@@ -16,80 +14,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasish.metrics.base import squeeze_or_expand_to_same_rank
+from kerasish.losses.functions import EPSILON, _divide_no_nan
+from kerasish.metrics.confusion import confusion_counts, confusion_inputs
 from kerasish.metrics.shape_built import ShapeBuilt
 
 __all__ = ["AUC", "PrecisionAtRecall", "RecallAtPrecision"]
 
-EPSILON = 1e-7  # keras.backend.epsilon()
 COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 CURVES = ("ROC", "PR", "PRGAIN")
 SUMMATION_METHODS = ("interpolation", "majoring", "minoring")
 
 
-def _divide_no_nan(x, y):
-    return jnp.where(y == 0, 0.0, x / jnp.where(y == 0, 1.0, y))
-
-
-def _inputs(y_true, y_pred, sample_weight, dtype, class_id=None):
-    """y_true, y_pred and sample_weight as Keras's confusion-matrix update shapes them."""
-    y_true, y_pred = jnp.asarray(y_true, dtype), jnp.asarray(y_pred, dtype)
-    y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
-    if sample_weight is not None:
-        sample_weight = jnp.expand_dims(jnp.asarray(sample_weight, dtype), -1)
-        _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight, expand_rank_1=False)
-    if class_id is not None:
-        if y_pred.ndim == 1:
-            raise ValueError("When class_id is provided, y_pred must be a 2D array with shape "
-                             f"(num_samples, num_classes), found shape: {y_pred.shape}")
-        y_true, y_pred = y_true[..., class_id, None], y_pred[..., class_id, None]
-    return y_true, y_pred, sample_weight
+def _inner_thresholds(num_thresholds: int) -> list[float]:
+    """Keras's `num_thresholds` evenly spaced thresholds over [0, 1] without the two endpoints."""
+    return [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
 
 
 def evenly_spaced(thresholds) -> bool:
     """Whether `thresholds` (with the endpoints 0 and 1) are `i / (n - 1)` for i = 0..n-1."""
     n = len(thresholds)
     return n >= 3 and bool(np.allclose(thresholds, np.arange(n, dtype=np.float32) / (n - 1), atol=EPSILON))
-
-
-def confusion_counts(y_true, y_pred, thresholds, *, evenly: bool, sample_weight=None, label_weights=None,
-                     multi_label: bool = False) -> dict[str, jax.Array]:
-    """Weighted TP/FP/TN/FN per threshold: a prediction is positive at `t` when `y_pred > t`.
-
-    Shapes: `(T,)`, or `(T, num_labels)` with `multi_label` (y of shape (batch, num_labels)).
-    With `evenly`, `thresholds` must be evenly spaced over [0, 1] (endpoints possibly nudged by
-    an epsilon): predictions are clipped to [0, 1] and bucketed, as Keras does.
-    """
-    labels = (y_true != 0).astype(y_pred.dtype)
-    weights = jnp.ones_like(y_pred) if sample_weight is None else jnp.broadcast_to(sample_weight, y_pred.shape)
-    if label_weights is not None:
-        weights = weights * jnp.broadcast_to(jnp.asarray(label_weights, y_pred.dtype), y_pred.shape)
-    if not multi_label:
-        labels, y_pred, weights = labels.reshape(-1, 1), y_pred.reshape(-1, 1), weights.reshape(-1, 1)
-    positives = jnp.where(weights == 0, 0.0, labels * weights)   # (N, L)
-    negatives = jnp.where(weights == 0, 0.0, (1.0 - labels) * weights)
-    n = len(thresholds)
-    if evenly:
-        with_epsilon = thresholds[0] < 0.0 or thresholds[-1] > 1.0
-        bucket = jnp.ceil(jnp.clip(y_pred, 0.0, 1.0) * (n - 1)) - 1
-        if with_epsilon:
-            bucket = jnp.maximum(bucket, 0)
-        bucket = jnp.where(jnp.isfinite(bucket), bucket, -1).astype(jnp.int32)
-        column = jnp.broadcast_to(jnp.arange(bucket.shape[1]), bucket.shape)
-        flat = jnp.where(bucket < 0, -1, column * n + bucket).reshape(-1)  # negative buckets are dropped
-
-        def reverse_cumsum(values):
-            per_bucket = jax.ops.segment_sum(values.reshape(-1), flat, num_segments=n * bucket.shape[1])
-            return jnp.cumsum(per_bucket.reshape(-1, n)[:, ::-1], axis=1)[:, ::-1].T  # (T, L)
-
-        tp, fp = reverse_cumsum(positives), reverse_cumsum(negatives)
-    else:
-        above = y_pred[None] > jnp.asarray(thresholds, y_pred.dtype).reshape(n, 1, 1)  # (T, N, L)
-        tp = jnp.sum(jnp.where(above, positives[None], 0.0), axis=1)
-        fp = jnp.sum(jnp.where(above, negatives[None], 0.0), axis=1)
-    counts = {"true_positives": tp, "false_positives": fp,
-              "true_negatives": jnp.sum(negatives, axis=0) - fp, "false_negatives": jnp.sum(positives, axis=0) - tp}
-    return counts if multi_label else {key: value[:, 0] for key, value in counts.items()}
 
 
 class _ThresholdSweep(ShapeBuilt):
@@ -107,7 +51,8 @@ class _ThresholdSweep(ShapeBuilt):
         return {key: jnp.zeros(self._state_shape(), self.dtype) for key in COUNTS}
 
     def _update(self, state, y_true, y_pred, sample_weight):
-        y_true, y_pred, sample_weight = _inputs(y_true, y_pred, sample_weight, self.dtype, self.class_id)
+        y_true, y_pred, sample_weight = confusion_inputs(y_true, y_pred, sample_weight, self.dtype,
+                                                         class_id=self.class_id)
         counts = confusion_counts(y_true, self._scores(y_pred), self.thresholds, evenly=self._evenly,
                                   sample_weight=sample_weight, label_weights=self._count_label_weights(),
                                   multi_label=self.multi_label)
@@ -133,7 +78,7 @@ class _AtConstraint(_ThresholdSweep):
         if num_thresholds == 1:
             self.thresholds, self._evenly = [0.5], False
         else:
-            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            inner = _inner_thresholds(num_thresholds)
             self.thresholds, self._evenly = [0.0] + inner + [1.0], True
         super().__init__(name=name, dtype=dtype)
 
@@ -236,7 +181,7 @@ class AUC(_ThresholdSweep):
                 raise ValueError(f"Argument `num_thresholds` must be an integer > 1. "
                                  f"Received: num_thresholds={num_thresholds}")
             self.num_thresholds = num_thresholds
-            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            inner = _inner_thresholds(num_thresholds)
             self._evenly = True
         if num_labels and not multi_label:
             raise ValueError("`num_labels` is needed only when `multi_label` is True.")

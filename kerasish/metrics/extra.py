@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasish.losses.functions import (cosine_similarity as _negative_cosine_similarity, kl_divergence, log_cosh,
-                                       mean_absolute_percentage_error)
+from kerasish.losses.functions import (EPSILON, cosine_similarity as _negative_cosine_similarity, kl_divergence,
+                                       log_cosh, mean_absolute_percentage_error)
 from kerasish.metrics.base import MeanMetricWrapper, Metric, _weighted, squeeze_or_expand_to_same_rank
 from kerasish.metrics.shape_built import ShapeBuilt
 from kerasish.metrics.curves import AUC, PrecisionAtRecall, RecallAtPrecision
@@ -27,8 +27,6 @@ from kerasish.metrics.curves import AUC, PrecisionAtRecall, RecallAtPrecision
 __all__ = ["AUC", "CosineSimilarity", "F1Score", "FBetaScore", "KLDivergence", "LogCoshError",
            "MeanAbsolutePercentageError", "MeanIoU", "PrecisionAtRecall", "R2Score", "RecallAtPrecision",
            "cosine_similarity", "kl_divergence", "log_cosh", "mean_absolute_percentage_error"]
-
-EPSILON = 1e-7  # keras.backend.epsilon()
 
 
 def cosine_similarity(y_true, y_pred, axis: int = -1) -> jax.Array:
