@@ -212,14 +212,3 @@ def _pad_columns(tree: Any, width: int) -> Any:
         return np.concatenate([a, np.zeros((a.shape[0], width - a.shape[1], *a.shape[2:]), a.dtype)], axis=1)
     return jax.tree.map(pad, tree)
 
-
-def bucket_rows(n: int) -> int:
-    """`n` rounded up to one of 8 sizes per power of two (at most 12.5% more rows).
-
-    The data path no longer pads to it (chunks never depend on the data set's size);
-    tests/test_training.py still checks its values.
-    """
-    if n <= 64:
-        return 64
-    step = 1 << (n.bit_length() - 4)
-    return -(-n // step) * step
