@@ -9,24 +9,11 @@ A `.keras` file is Keras's zip (`archive.py`) of `config.json` (`model_config.py
 from __future__ import annotations
 
 from kerasish.saving.model_config import UnknownObjectError, deserialize_layer, serialize_layer
+from kerasish.saving.objects import deserialize_keras_object
 from kerasish.saving.saving_api import load_model, load_weights, save_model, save_weights
 from kerasish.serialization import (CustomObjectScope, custom_object_scope, enable_unsafe_deserialization,
                                     get_custom_objects, get_registered_name, get_registered_object,
                                     register_keras_serializable, serialize_keras_object)
-
-
-def deserialize_keras_object(config, custom_objects=None, safe_mode: bool = True, **kwargs):
-    """Rebuilds a layer or model from Keras's `{"module", "class_name", "config", ...}` entry
-    (other objects: use their module's `deserialize`, e.g. `keras.initializers.deserialize`).
-
-    Raises:
-        ValueError: for unknown keyword arguments, or what `deserialize_layer` raises.
-    """
-    from kerasish import serialization
-    if kwargs:
-        raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}")
-    with serialization.SafeModeScope(safe_mode):
-        return deserialize_layer(config, custom_objects)
 
 
 __all__ = ["CustomObjectScope", "UnknownObjectError", "custom_object_scope", "deserialize_keras_object",
