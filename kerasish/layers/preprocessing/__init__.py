@@ -13,8 +13,11 @@ augmentations (RandomGrayscale, RandomHue, MixUp, RandAugment, ...), which keras
 
 from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.geometric import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.hashing import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.image import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.integer_lookup import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.normalization import *  # noqa: F401,F403
-from kerasish.layers.preprocessing import categorical, geometric, image, normalization
+from kerasish.layers.preprocessing import categorical, geometric, hashing, image, integer_lookup, normalization
 
-__all__ = [*categorical.__all__, *geometric.__all__, *image.__all__, *normalization.__all__]
+__all__ = [*categorical.__all__, *geometric.__all__, *hashing.__all__, *image.__all__, *integer_lookup.__all__,
+           *normalization.__all__]
