@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from typing import Any, Iterator, Sequence
 
 import jax
@@ -69,10 +70,12 @@ class Distribution:
         return TensorLayout([self.batch_dim_name] + [None] * (len(data_shape) - 1), self.device_mesh)
 
     def get_variable_layout(self, variable) -> TensorLayout:
-        layout = getattr(variable, "_layout", None)
+        """The variable's own layout, else the one for its path, else replicated."""
+        layout = getattr(variable, "_layout", None) or self.get_tensor_layout(variable.path)
         return layout if layout is not None else TensorLayout([None] * len(variable.shape), self.device_mesh)
 
     def get_tensor_layout(self, path: str) -> TensorLayout | None:
+        """The layout for a weight path; None (replicated) unless a subclass lays weights out."""
         return None
 
     @contextlib.contextmanager
@@ -101,7 +104,18 @@ class Distribution:
         return NamedSharding(self.mesh, P())
 
     def weight_sharding(self, path: str, shape: tuple) -> NamedSharding:
-        return self.replicated()
+        """Where the weight at `path` lives: its `get_tensor_layout` on this mesh, else replicated."""
+        layout = self.get_tensor_layout(path)
+        if layout is None:
+            return self.replicated()
+        if len(layout.axes) != len(shape):
+            raise ValueError(f"Layout {layout.axes} for weight '{path}' has {len(layout.axes)} axes, but the weight "
+                             f"has shape {shape}.")
+        for axis, size in zip(layout.axes, shape):
+            if axis is not None and size % self.device_mesh.axis_size(axis):
+                raise ValueError(f"Weight '{path}' of shape {shape} cannot be split over mesh axis '{axis}' of size "
+                                 f"{self.device_mesh.axis_size(axis)}.")
+        return NamedSharding(self.mesh, P(*layout.axes))
 
     def padded_batch(self, batch_size: int) -> int:
         """The batch size rounded up to a multiple of the batch shards (extra rows are masked out)."""
@@ -146,7 +160,6 @@ class DataParallel(Distribution):
                 raise ValueError(f"Expect `mesh` to be an instance of `DeviceMesh`. Received: mesh={device_mesh} "
                                  f"(of type {type(device_mesh)})")
             if device_mesh.devices.ndim != 1:
-                import warnings
                 warnings.warn(f"Expect the input mesh to be 1D, but received mesh.devices.ndim="
                               f"{device_mesh.devices.ndim}. The first axis will be used for data-parallel sharding.",
                               stacklevel=2)
@@ -211,25 +224,8 @@ class ModelParallel(Distribution):
     def layout_map(self) -> LayoutMap:
         return self._layout_map
 
-    def get_variable_layout(self, variable) -> TensorLayout:
-        layout = getattr(variable, "_layout", None) or self._layout_map[variable.path]
-        return layout if layout is not None else TensorLayout([None] * len(variable.shape), self.device_mesh)
-
     def get_tensor_layout(self, path: str) -> TensorLayout | None:
         return self._layout_map[path]
-
-    def weight_sharding(self, path: str, shape: tuple) -> NamedSharding:
-        layout = self._layout_map[path]
-        if layout is None:
-            return self.replicated()
-        if len(layout.axes) != len(shape):
-            raise ValueError(f"Layout {layout.axes} for weight '{path}' has {len(layout.axes)} axes, but the weight "
-                             f"has shape {shape}.")
-        for axis, size in zip(layout.axes, shape):
-            if axis is not None and size % self.device_mesh.axis_size(axis):
-                raise ValueError(f"Weight '{path}' of shape {shape} cannot be split over mesh axis '{axis}' of size "
-                                 f"{self.device_mesh.axis_size(axis)}.")
-        return NamedSharding(self.mesh, P(*layout.axes))
 
 
 _current: dict[str, Distribution | None] = {"distribution": None}
