@@ -69,12 +69,13 @@ def _outputs_its_state(cell) -> bool:
     return isinstance(cell, _RecurrentCell)
 
 
-def _first_state(states):
-    """Keras's output for a masked step: the previous first state (the last cell's, when stacked)."""
-    first = states[0]
-    if isinstance(first, (list, tuple)):
-        return states[-1][0]
-    return first
+def _first_state(states, stacked: bool):
+    """Keras's output for a masked step: the previous first state (the last cell's, when stacked;
+    Keras takes the first cell's when that one's state is a bare array, and fails on the shapes)."""
+    if stacked:
+        last = states[-1]
+        return last[0] if isinstance(last, (list, tuple)) else last
+    return states[0]
 
 
 class RNN(Layer):
@@ -230,6 +231,7 @@ class RNN(Layer):
             valid = jnp.swapaxes(jnp.asarray(mask).astype(bool), 0, 1)
             valid = valid[..., None] if valid.ndim == 2 else jnp.any(valid, axis=tuple(range(2, valid.ndim)))[..., None]
         collect = self.return_sequences or not _outputs_its_state(self.cell)
+        stacked = isinstance(self.cell, StackedRNNCells)
         carry_output = self.unroll and valid is not None  # Keras's unrolled loop repeats the last output
         if carry_output:
             out_shape = jax.eval_shape(step, xs[0], states)[0]
@@ -248,7 +250,7 @@ class RNN(Layer):
                 elif self.zero_output_for_mask:
                     fill = jnp.zeros_like(output)
                 else:
-                    fill = _first_state(states)
+                    fill = _first_state(states, stacked)
                 output = jnp.where(valid_t, output, fill)
                 new_states = jax.tree.map(lambda new, old: jnp.where(valid_t, new, old), new_states, states)
             carry = (new_states, output if carry_output else None)
@@ -263,7 +265,7 @@ class RNN(Layer):
             last = outputs[-1]
             outputs = jnp.swapaxes(outputs, 0, 1)
         else:
-            last = _first_state(states)
+            last = _first_state(states, stacked)
             if self.zero_output_for_mask and valid is not None:
                 last = jnp.where(valid[0] if self.go_backwards else valid[-1], last, jnp.zeros_like(last))
             outputs = None

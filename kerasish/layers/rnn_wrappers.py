@@ -140,7 +140,7 @@ class Bidirectional(Layer):
         if self.return_state:
             head = tuple(output_shape) if self.merge_mode is None else (output_shape,)
             return head + state_shapes + state_shapes
-        return tuple(output_shape) if self.merge_mode is not None else output_shape
+        return tuple(output_shape)
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):
