@@ -16,7 +16,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from kerasish.losses.functions import (EPSILON, cosine_similarity as _negative_cosine_similarity, kl_divergence,
                                        log_cosh, mean_absolute_percentage_error)
