@@ -333,3 +333,33 @@ def test_arrays_too_big_for_the_device_stream_with_the_same_result(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     for key in results[0][1]:
         np.testing.assert_allclose(results[0][1][key], results[1][1][key], rtol=1e-5)
+
+
+def test_fit_reads_the_model_once_unless_a_callback_may_change_it():
+    """The state moves between the model and the compiled calls only around hooks that a callback
+    other than History / the progress bar listens to; what such a hook sets is trained from."""
+    x, y = _blobs(n=64)
+    model = _classifier()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    engine = model._engine
+    calls = {"pull": 0, "push": 0}
+    for name in calls:
+        def counted(*args, _f=getattr(engine, name), _n=name):
+            calls[_n] += 1
+            return _f(*args)
+        setattr(engine, name, counted)
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert calls == {"pull": 1, "push": 1}
+
+    zeros = [np.zeros_like(w) for w in model.get_weights()]
+    seen = []
+    callback = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: model.set_weights(zeros) if epoch == 1 else None,
+        on_epoch_end=lambda epoch, logs: seen.append(model.get_weights()))
+    model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False, callbacks=[callback])
+    reference = _classifier()
+    reference.compile("sgd", "sparse_categorical_crossentropy")
+    reference.set_weights(zeros)
+    reference.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    assert all(np.allclose(a, b) for a, b in zip(seen[1], reference.get_weights()))
+    assert all(np.allclose(a, b) for a, b in zip(model.get_weights(), seen[1]))

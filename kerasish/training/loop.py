@@ -103,14 +103,9 @@ def _runners(model, engine) -> tuple:
     return train, evaluate_
 
 
-def _eval_state(model, engine, train_runner, eval_runner, state=None):
-    """The state `eval_runner` evaluates: the training state itself when one runner does both;
-    otherwise read from the model (after `train_runner` put `state` there). A model with its own
-    `train_step` keeps its optimizer state in Keras's layout, so the engine's `pull` is not used."""
-    if state is not None and eval_runner is train_runner:
-        return state
-    if state is not None:
-        train_runner.push(state)
+def _eval_state(model, engine, eval_runner):
+    """The state `eval_runner` evaluates, read from the model. A model with its own `train_step`
+    keeps its optimizer state in Keras's layout, so the engine's `pull` is not used."""
     if eval_runner is not engine:
         return eval_runner.pull_eval()
     if custom_step.overrides(model, "train_step"):
@@ -169,63 +164,113 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                               or cbs.wants("on_train_batch_begin")) if train.arrays is not None else 1
     exact = _exact(engine, runner)
     k = 1 if exact else k
-    state = runner.pull()
+    sync = _StateSync(runner, cbs)
     train_fn = runner.train_function(k, skip_empty=k > 1)
     train_fn = custom_step.unpadded(train_fn) if exact else train_fn
-    box = {"state": state}
-    cbs.set_sync(lambda: runner.push(box["state"]))
     want_batch_end = cbs.wants("on_train_batch_end")
     want_batch_begin = cbs.wants("on_train_batch_begin")
     model.stop_training = False
     model._in_fit = True
     epoch_logs: dict = {}
     try:
-        cbs.on_train_begin({})
+        sync.hook("on_train_begin", {})
         # BackupAndRestore sets where to resume: the epoch, and the steps of it already done.
         initial_epoch = initial_epoch if getattr(model, "_initial_epoch", None) is None else model._initial_epoch
         skip_steps, model._initial_epoch, model._initial_step = getattr(model, "_initial_step", 0), None, 0
         for epoch in range(initial_epoch, epochs):
-            box["state"] = runner.pull()
-            cbs.on_epoch_begin(epoch, {})
-            box["state"] = runner.pull()
+            sync.hook("on_epoch_begin", epoch, {})
             mstate = runner.init_metric_state()
             for data, idx, msk, last_step in train.chunks(k, shuffle=shuffle and train.arrays is not None,
                                                           seed=engine.seed, epoch=epoch):
                 if last_step <= skip_steps:
                     continue
                 if want_batch_begin:
-                    cbs.on_train_batch_begin(last_step - 1)
-                    box["state"] = runner.pull()
-                box["state"], mstate = train_fn(box["state"], mstate, data, idx, msk)
+                    sync.hook("on_train_batch_begin", last_step - 1)
+                state, mstate = train_fn(sync.state, mstate, data, idx, msk)
+                sync.trained(state)
                 train.pace(mstate)  # at most a few calls in flight: bounded host memory for gathered chunks
                 if want_batch_end:
                     logs = LazyLogs(lambda m=mstate: runner.results(m))
-                    cbs.on_train_batch_end(last_step - 1, logs)
+                    sync.hook("on_train_batch_end", last_step - 1, logs)
                     logs.expire()
-                    if cbs.needs_model_per_batch("on_train_batch_end"):
-                        box["state"] = runner.pull()
                 if model.stop_training:
                     break
             skip_steps = 0
             epoch_logs = dict(sorted(runner.results(mstate).items()))
             _sync_metric_objects(model, runner, mstate)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                cbs.on_test_begin({})  # Keras runs validation as an evaluate with the same callbacks
-                val_state = _eval_state(model, engine, runner, eval_runner, box["state"])
+                sync.hook("on_test_begin", {})  # Keras runs validation as an evaluate with the same callbacks
+                if eval_runner is runner:  # the training state itself
+                    val_state = sync.state
+                else:
+                    sync.push()
+                    val_state = _eval_state(model, engine, eval_runner)
                 val_logs = _evaluate_source(model, eval_runner, val_state, val, cbs=cbs)
-                cbs.on_test_end(dict(val_logs))
+                sync.hook("on_test_end", dict(val_logs))
                 epoch_logs.update({f"val_{k_}": v for k_, v in sorted(val_logs.items())})
-            cbs.on_epoch_end(epoch, epoch_logs)
-            box["state"] = runner.pull()
+            sync.hook("on_epoch_end", epoch, epoch_logs)
             if model.stop_training:
                 break
-        runner.push(box["state"])
-        cbs.on_train_end(epoch_logs)
-        box["state"] = runner.pull()  # keep what on_train_end set (EarlyStopping's best weights)
+        sync.hook("on_train_end", epoch_logs)  # what it sets (EarlyStopping's best weights) is kept
     finally:
-        runner.push(box["state"])
+        sync.push()
         model._in_fit = False
     return model.history
+
+
+#: kerasish's own callbacks that read logs only, never the model's weights or optimizer state
+_LOG_ONLY_CALLBACKS = (History, ProgbarLogger)
+
+
+class _StateSync:
+    """The training state of one `fit` and the model object, kept in step lazily.
+
+    The compiled calls take and return the state (`runner.pull()` reads it from the model,
+    `runner.push` writes it back); each costs a walk over the model's graph. So the state is pushed
+    only before a callback hook that may read the model, and pulled again only after a hook that
+    may have changed it (weights set, a learning rate assigned, a layer frozen): a hook that only
+    kerasish's History and progress bar listen to needs neither, so a `fit` without callbacks
+    reads the model once and writes it back once.
+    """
+
+    def __init__(self, runner, cbs: CallbackList):
+        self.runner, self.cbs = runner, cbs
+        self.state = runner.pull()
+        self.in_model = True  # the model's variables hold `state`
+        self._touching: dict[str, bool] = {}
+        self._hook: str | None = None
+        cbs.set_sync(self._before_hook)
+
+    def touches_model(self, hook: str) -> bool:
+        """Whether a callback other than the log-only ones listens to `hook` (or its Keras 2 alias)."""
+        if hook not in self._touching:
+            alias = {"on_train_batch_end": "on_batch_end", "on_train_batch_begin": "on_batch_begin"}.get(hook)
+            self._touching[hook] = any((cb.overrides(hook) or (alias is not None and cb.overrides(alias)))
+                                       and type(cb) not in _LOG_ONLY_CALLBACKS for cb in self.cbs.callbacks)
+        return self._touching[hook]
+
+    def trained(self, state) -> None:
+        """A compiled call returned a new state: the model's variables are now stale (donated)."""
+        self.state, self.in_model = state, False
+
+    def push(self) -> None:
+        if not self.in_model:
+            self.runner.push(self.state)
+            self.in_model = True
+
+    def _before_hook(self) -> None:
+        if self._hook is None or self.touches_model(self._hook):
+            self.push()
+
+    def hook(self, name: str, *args) -> None:
+        """Calls the callbacks' `name` hook with the model in step with the state around it."""
+        self._hook = name
+        try:
+            getattr(self.cbs, name)(*args)
+        finally:
+            self._hook = None
+        if self.in_model and self.touches_model(name):  # (a batch hook heard only by lazy loggers is not pushed)
+            self.state = self.runner.pull()
 
 
 def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None) -> dict:
@@ -308,7 +353,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     source = Source(engine, x, y, sample_weight, None, batch_size, steps, need_y=runner is engine)
     _prepare(model, source, runner)
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=source.steps)
-    state = _eval_state(model, engine, None, runner)
+    state = _eval_state(model, engine, runner)
     cbs.on_test_begin({})
     logs = _evaluate_source(model, runner, state, source, cbs)
     cbs.on_test_end(logs)
@@ -335,7 +380,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         n = len(jax.tree.leaves(xb)[0])
         if state is None:
             _check_input(model, xb)
-            state, fn, size = _eval_state(model, engine, None, engine), engine.predict_function(), n
+            state, fn, size = _eval_state(model, engine, engine), engine.predict_function(), n
         width = size if engine.distribution is None else engine.distribution.padded_batch(size)
         xb = jax.tree.map(lambda a: data_lib.pad_rows(a, width), xb)
         if engine.distribution is not None:
