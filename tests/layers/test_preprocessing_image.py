@@ -171,3 +171,17 @@ def test_string_layers_are_absent():
     for name in ("StringLookup", "TextVectorization"):
         with pytest.raises(AttributeError):
             getattr(kerasish.layers, name)
+
+
+def test_augmentation_pipeline_files_move_between_keras_and_kerasish(tmp_path):
+    x = _images((2, 8, 8, 3))
+    ref = keras_ref.Sequential([keras_ref.Input((8, 8, 3)), keras_ref.layers.RandomFlip(seed=2),
+                                keras_ref.layers.RandomRotation(0.1), keras_ref.layers.Resizing(4, 4),
+                                keras_ref.layers.CenterCrop(3, 3), keras_ref.layers.Rescaling(1 / 255.0)])
+    ref.save(tmp_path / "keras.keras")
+    ours = kerasish.models.load_model(tmp_path / "keras.keras")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), atol=1e-6)
+    ours.save(tmp_path / "kerasish.keras")
+    back = keras_ref.models.load_model(tmp_path / "kerasish.keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), ref.predict(x, verbose=0), atol=1e-6)
+    assert [layer.get_config()["seed"] for layer in ours.layers[:2]] == [2, None]

@@ -180,3 +180,15 @@ def test_discretization_errors_follow_keras():
         kerasish.layers.Discretization(bin_boundaries=[0.0]).adapt(np.zeros(3))
     with pytest.raises(ValueError, match="call `adapt"):
         kerasish.layers.Discretization(num_bins=3)(np.zeros(3))
+
+
+def test_keras_file_with_preprocessing_layers_loads(tmp_path):
+    data = _data((20, 3))
+    norm = keras_ref.layers.Normalization()
+    norm.adapt(data)
+    model = keras_ref.Sequential([keras_ref.Input((3,)), norm, keras_ref.layers.Dense(2),
+                                  keras_ref.layers.Discretization(bin_boundaries=[0.0, 1.0]),
+                                  keras_ref.layers.CategoryEncoding(3, "count")])
+    path = str(tmp_path / "keras_preprocessing.keras")
+    model.save(path)
+    np.testing.assert_array_equal(kerasish.models.load_model(path)(data), model(data))
