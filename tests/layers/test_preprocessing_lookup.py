@@ -1,7 +1,8 @@
 """IntegerLookup and Hashing. Keras 3 runs both only with TensorFlow (absent here), so the references
 are Keras's documented examples (the IntegerLookup docstring's inputs and outputs, verbatim) and
 FarmHash's own Fingerprint64 values (computed with the `pyfarmhash` bindings of Google's C++ code,
-written below; rechecked on random integers when `farmhash` is importable)."""
+written below; rechecked on random integers when `farmhash` is importable), and for salted hashing
+SipHash-2-4's published test vectors plus Keras's documented salted examples."""
 
 import json
 
@@ -86,8 +87,8 @@ def test_integer_lookup_mask_token_and_errors():
         IntegerLookup(vocabulary=[1, 2, 1])
     with pytest.raises(ValueError, match="Cannot adapt"):
         IntegerLookup(vocabulary=VOCAB).adapt(DATA)
-    with pytest.raises(ValueError, match="salt"):
-        IntegerLookup(oov_method="farmhash", salt=3)
+    with pytest.raises(ValueError, match="`salt` can only be used"):
+        IntegerLookup(salt=3)
     with pytest.raises(ValueError, match="sparse"):
         IntegerLookup(output_mode="multi_hot", sparse=True)
     with pytest.raises(ValueError, match="within int32"):
@@ -138,12 +139,50 @@ def test_hashing_mask_value_and_output_modes():
     assert {k: config[k] for k in ("num_bins", "salt", "mask_value", "output_mode", "sparse")} == \
         {"num_bins": 4, "salt": None, "mask_value": -1, "output_mode": "int", "sparse": False}
     assert config["dtype"]["config"]["name"] == "int64"
-    with pytest.raises(ValueError, match="salt"):
-        kerasish.layers.Hashing(3, salt=1)
+    with pytest.raises(ValueError, match="tuple of size 2 integers"):
+        kerasish.layers.Hashing(3, salt="pepper")
     with pytest.raises(ValueError, match="string inputs"):
         kerasish.layers.Hashing(3)(np.array([["a"]]))
     with pytest.raises(ValueError, match="within int32"):
         kerasish.layers.Hashing(3)(np.array([2 ** 40]))
+
+
+def _texts(items):
+    text = np.zeros((len(items), 16), np.uint32)
+    for i, item in enumerate(items):
+        data = item.encode() if isinstance(item, str) else bytes(item)
+        text[i, :len(data)] = list(data)
+    return jax.numpy.asarray(text), jax.numpy.asarray([len(item) for item in items], "int32")
+
+
+def _u64(value):
+    return (np.asarray(value.hi).astype(np.uint64) << np.uint64(32)) | np.asarray(value.lo).astype(np.uint64)
+
+
+def test_siphash_gives_the_reference_vectors_and_keras_salted_bins():
+    from kerasish.layers.preprocessing.hashing import siphash
+    # SipHash-2-4 test vectors (Aumasson & Bernstein): key 00..0f, messages 00..(n-1).
+    text, length = _texts([b"", bytes(range(7)), bytes(range(8)), bytes(range(15))])
+    got = _u64(siphash(text, length, (0x0706050403020100, 0x0F0E0D0C0B0A0908)))
+    assert [int(v) for v in got] == [0x726FDB47DD0E0E31, 0xAB0200F58B01D137, 0x93F5F5799A932462, 0xA129CA6149BE45E5]
+    # Keras's documented salted examples (on strings, which kerasish hashes only through this function).
+    text, length = _texts(list("ABCDE"))
+    assert (_u64(siphash(text, length, (133, 137))) % np.uint64(3)).tolist() == [1, 2, 1, 0, 2]
+    assert (_u64(siphash(text, length, (133, 133))) % np.uint64(3)).tolist() == [0, 0, 2, 1, 0]
+
+
+def test_salted_hashing_and_lookup_hash_the_decimal_text():
+    from kerasish.layers.preprocessing.hashing import siphash
+    values = np.array([0, 7, -42, 1138, 2147483647, -2147483648])
+    text, length = _texts([str(v) for v in values])
+    expected = _u64(siphash(text, length, (3, 11))) % np.uint64(7)
+    layer = kerasish.layers.Hashing(7, salt=[3, 11])
+    np.testing.assert_array_equal(layer(values), expected)
+    np.testing.assert_array_equal(jax.jit(lambda x: layer(x))(values.astype("int32")), expected)
+    assert layer.get_config()["salt"] == [3, 11] and kerasish.layers.Hashing(7, salt=5).salt == [5, 5]
+    lookup = IntegerLookup(vocabulary=[10, 20], num_oov_indices=7, oov_method="farmhash", salt=[3, 11])
+    np.testing.assert_array_equal(lookup(values), expected)
+    assert IntegerLookup.from_config(lookup.get_config()).salt == [3, 11]
 
 
 def test_hashing_matches_farmhash_on_random_integers():

@@ -7,7 +7,10 @@ integers by default, so 64-bit words are pairs of uint32 halves (`_U64`). Intege
 characters (every int32) only reach FarmHash's strings of up to 16 bytes, the one branch written
 here. Floats are truncated to integers first, as Keras does.
 
-Refused (with the reason): `salt` (Keras's keyed SipHash), string inputs (JAX arrays hold no text),
+With a `salt`, Keras hashes with SipHash-2-4 keyed by the two salt words
+(`tf.strings.to_hash_bucket_strong`); `siphash` computes it the same way.
+
+Refused (with the reason): string inputs (JAX arrays hold no text),
 integers outside int32, `num_bins` above 2**31, `sparse=True`. `int` outputs are int32 arrays (JAX's
 integers) while the config keeps Keras's `int64` dtype.
 """
@@ -139,6 +142,72 @@ def fingerprint64(values: jax.Array) -> _U64:
     return _U64(pick(long_hash.hi, mid_hash.hi, short_hash.hi), pick(long_hash.lo, mid_hash.lo, short_hash.lo))
 
 
+_SIP_CONSTANTS = (0x736F6D6570736575, 0x646F72616E646F6D, 0x6C7967656E657261, 0x7465646279746573)
+
+
+def _rotl(x: _U64, n: int) -> _U64:
+    return x.rotr(64 - n)
+
+
+def _sip_rounds(v: list, n: int) -> list:
+    v0, v1, v2, v3 = v
+    for _ in range(n):
+        v0 = v0 + v1
+        v1 = _rotl(v1, 13) ^ v0
+        v0 = _rotl(v0, 32)
+        v2 = v2 + v3
+        v3 = _rotl(v3, 16) ^ v2
+        v0 = v0 + v3
+        v3 = _rotl(v3, 21) ^ v0
+        v2 = v2 + v1
+        v1 = _rotl(v1, 17) ^ v2
+        v2 = _rotl(v2, 32)
+    return [v0, v1, v2, v3]
+
+
+def _absorb(v: list, word: _U64) -> list:
+    v = _sip_rounds([v[0], v[1], v[2], v[3] ^ word], 2)
+    return [v[0] ^ word, *v[1:]]
+
+
+def siphash(text: jax.Array, length: jax.Array, key: tuple[int, int]) -> _U64:
+    """SipHash-2-4 under the 128-bit `key = (k0, k1)` of byte texts of at most 15 bytes (`text`:
+    `(..., 16)` uint32 bytes, zero after `length`): Keras's salted hash (`to_hash_bucket_strong`)."""
+    word = lambda offset: _U64(_fetch32(text, offset + 4), _fetch32(text, offset))  # noqa: E731
+    k0, k1 = (_U64.const(k, length) for k in key)
+    v = [k0 ^ _U64.const(_SIP_CONSTANTS[0], length), k1 ^ _U64.const(_SIP_CONSTANTS[1], length),
+         k0 ^ _U64.const(_SIP_CONSTANTS[2], length), k1 ^ _U64.const(_SIP_CONSTANTS[3], length)]
+    one_block = length >= 8
+    absorbed = _absorb(v, word(jnp.zeros_like(length)))
+    v = [_U64(jnp.where(one_block, a.hi, b.hi), jnp.where(one_block, a.lo, b.lo)) for a, b in zip(absorbed, v)]
+    last = word(jnp.where(one_block, 8, 0))
+    v = _absorb(v, _U64(last.hi | (length.astype(_U32) << 24), last.lo))
+    v = _sip_rounds([v[0], v[1], v[2] ^ _U64.const(0xFF, length), v[3]], 4)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+def salted_hash(values: jax.Array, salt: tuple[int, int]) -> _U64:
+    """Keras's salted (SipHash-2-4) hash of each int32's decimal text."""
+    text, length = _decimal_bytes(values)
+    return siphash(jnp.pad(text, [(0, 0)] * (text.ndim - 1) + [(0, 5)]), length, salt)
+
+
+def salt_pair(salt, layer: str) -> list[int] | None:
+    """Keras's `salt`: None, one int (used twice) or two ints.
+
+    Raises:
+        ValueError: for anything else, with Keras's wording.
+    """
+    if salt is None:
+        return None
+    if isinstance(salt, (tuple, list)) and len(salt) == 2:
+        return [int(salt[0]), int(salt[1])]
+    if isinstance(salt, int) and not isinstance(salt, bool):
+        return [salt, salt]
+    raise ValueError(f"The `salt` argument for `{layer}` can only be a tuple of size 2 integers, or a single integer. "
+                     f"Received: salt={salt}.")
+
+
 def check_int32_values(inputs, layer: str) -> None:
     """Raises ValueError for NumPy inputs a kerasish layer cannot take as Keras does: text, or integers
     beyond int32 (JAX's integers: they would wrap silently). Call it before `Layer.__call__` converts them."""
@@ -156,7 +225,7 @@ def check_int32_values(inputs, layer: str) -> None:
 
 class Hashing(Layer):
     """Buckets integer features into `num_bins` bins by hashing them as Keras 3 does (FarmHash
-    Fingerprint64 of the decimal text). With `mask_value`, that value goes to bin 0 and the others
+    Fingerprint64 of the decimal text; SipHash-2-4 keyed by `salt`, one int or two, when given). With `mask_value`, that value goes to bin 0 and the others
     to bins 1..num_bins-1. `output_mode`: `int`, `one_hot`, `multi_hot` or `count`.
 
     Example:
@@ -187,11 +256,8 @@ class Hashing(Layer):
             raise ValueError(f"Invalid value for argument `output_mode`. Expected one of {modes}. "
                              f"Received: output_mode={output_mode}")
         refuse_sparse(sparse, "Hashing")
-        if salt is not None:
-            raise ValueError("Hashing: `salt` (Keras's keyed SipHash) is not supported by kerasish; only the unsalted "
-                             f"FarmHash is. Received: salt={salt}")
         self.num_bins, self.mask_value, self.output_mode = int(num_bins), mask_value, output_mode
-        self.sparse, self.salt = False, None
+        self.sparse, self.salt = False, salt_pair(salt, "Hashing")
 
     def _bins(self, values: jax.Array) -> jax.Array:
         bins = self.num_bins
@@ -201,7 +267,9 @@ class Hashing(Layer):
             masked = values == self.mask_value
         if jnp.issubdtype(values.dtype, jnp.floating):
             values = jnp.trunc(values)
-        buckets = fingerprint64(values.astype(jnp.int32)).mod(bins).astype(jnp.int32)
+        values = values.astype(jnp.int32)
+        hashed = fingerprint64(values) if self.salt is None else salted_hash(values, tuple(self.salt))
+        buckets = hashed.mod(bins).astype(jnp.int32)
         if masked is not None:
             buckets = jnp.where(masked, 0, buckets + 1)
         return buckets

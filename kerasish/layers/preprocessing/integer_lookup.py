@@ -9,8 +9,9 @@ Differences from Keras 3 (whose layer needs TensorFlow): `int` outputs are int32
 integer; Keras gives int64); the vocabulary learned by `adapt` is written into `get_config()` as
 `vocabulary` (Keras keeps it in an asset file of the `.keras` archive), and likewise learned TF-IDF
 weights as `idf_weights`; with `num_oov_indices=0` an out-of-vocabulary input raises in an eager call
-and gives -1 inside a compiled function; `salt`, `sparse=True` and vocabulary files are refused.
-`oov_method="farmhash"` buckets out-of-vocabulary integers with Keras's FarmHash (see `hashing`).
+and gives -1 inside a compiled function; `sparse=True` and vocabulary files are refused.
+`oov_method="farmhash"` buckets out-of-vocabulary integers with Keras's FarmHash, or its SipHash when
+given a `salt` (see `hashing`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kerasish import backend
 from kerasish.layers.base import Layer
 from kerasish.layers.preprocessing.adapt_data import batches
 from kerasish.layers.preprocessing.categorical import check_output_mode, encode, encoded_shape, refuse_sparse
-from kerasish.layers.preprocessing.hashing import check_int32_values, fingerprint64
+from kerasish.layers.preprocessing.hashing import check_int32_values, fingerprint64, salt_pair, salted_hash
 from kerasish.serialization import layer_config
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -71,11 +72,8 @@ class IntegerLookup(Layer):
         if oov_method not in ("floormod", "farmhash"):
             raise ValueError("Unknown value for `oov_method`. Allowed values are: ('floormod', 'farmhash'). "
                              f"Received: oov_method={oov_method!r}")
-        if salt is not None:
-            if oov_method != "farmhash":
-                raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}")
-            raise ValueError("IntegerLookup: `salt` (Keras's keyed SipHash) is not supported by kerasish; the unsalted "
-                             f"`oov_method='farmhash'` is. Received: salt={salt}")
+        if salt is not None and oov_method != "farmhash":
+            raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}")
         if isinstance(vocabulary, str):
             raise ValueError(f"IntegerLookup: vocabulary files are not supported by kerasish; pass the vocabulary "
                              f"as a list of integers. Received: vocabulary={vocabulary!r}")
@@ -95,7 +93,7 @@ class IntegerLookup(Layer):
         self.oov_token = None if oov_token is None else int(oov_token)
         self.invert, self.output_mode, self.sparse = bool(invert), output_mode, False
         self.pad_to_max_tokens, self.vocabulary_dtype = pad_to_max_tokens, vocabulary_dtype
-        self.oov_method, self.salt = oov_method, None
+        self.oov_method, self.salt = oov_method, salt_pair(salt, "IndexLookup")
         self._frozen_vocab_size = frozen_size
         self._tokens: list[int] = []
         self._idf: list[float] | None = None
@@ -221,7 +219,8 @@ class IntegerLookup(Layer):
                                  "setting `num_oov_indices=1`.")
             oov = jnp.full(inputs.shape, -1, "int32")
         elif self.oov_method == "farmhash" and self.num_oov_indices > 1:
-            oov = fingerprint64(inputs).mod(self.num_oov_indices).astype("int32") + self._oov_start()
+            hashed = fingerprint64(inputs) if self.salt is None else salted_hash(inputs, tuple(self.salt))
+            oov = hashed.mod(self.num_oov_indices).astype("int32") + self._oov_start()
         else:
             oov = jnp.mod(inputs, self.num_oov_indices).astype("int32") + self._oov_start()
         index = jnp.where(found, index, oov)
@@ -287,7 +286,7 @@ class IntegerLookup(Layer):
             oov_token=self.oov_token, mask_token=self.mask_token, output_mode=self.output_mode, sparse=False,
             pad_to_max_tokens=self.pad_to_max_tokens, vocabulary_dtype=self.vocabulary_dtype,
             idf_weights=idf,
-            vocabulary=vocabulary, vocabulary_size=self._frozen_vocab_size, oov_method=self.oov_method, salt=None)
+            vocabulary=vocabulary, vocabulary_size=self._frozen_vocab_size, oov_method=self.oov_method, salt=self.salt)
 
 
 __all__ = ["IntegerLookup"]
