@@ -215,3 +215,96 @@ def test_deserialize_keras_object_refuses_lambdas_in_safe_mode():
     entry = {"class_name": "__lambda__", "config": {"value": "abc"}}
     with pytest.raises(ValueError, match="lambda"):
         kerasish.saving.deserialize_keras_object(entry)
+
+
+# -- the saving hooks a custom class may define -----------------------------------------------------------------
+def _layer_with_custom_build(lib):
+    """`build` takes an extra argument; `get_build_config` / `build_from_config` carry it through the file."""
+
+    class LayerWithCustomBuild(lib.layers.Layer):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape, layer_init):
+            super().build(input_shape)
+            self._input_shape = input_shape
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer=layer_init)
+            self.layer_init = layer_init
+
+        def call(self, inputs):
+            return lib.ops.matmul(inputs, self.w)
+
+        def get_config(self):
+            return dict(units=self.units, **super().get_config())
+
+        def get_build_config(self):
+            return {"layer_init": self.layer_init, "input_shape": self._input_shape}
+
+        def build_from_config(self, config):
+            self.build(config["input_shape"], config["layer_init"])
+
+    return LayerWithCustomBuild
+
+
+@pytest.mark.parametrize("source, target", [(kerasish, kerasish), (kerasish, keras_ref), (keras_ref, kerasish)],
+                         ids=["kerasish->kerasish", "kerasish->keras", "keras->kerasish"])
+def test_user_build_config_hooks_round_trip(tmp_path, source, target):
+    classes = {lib: _layer_with_custom_build(lib) for lib in (source, target)}
+    layer = classes[source](units=3)
+    layer.build(input_shape=(6,), layer_init="ones")
+    model = source.Sequential([layer, source.layers.Dense(1)])
+    x = RNG.normal(size=(2, 6)).astype("float32")
+    y = np.asarray(model(x))
+    model.save(tmp_path / "m.keras")
+    restored = target.models.load_model(tmp_path / "m.keras",
+                                        custom_objects={"LayerWithCustomBuild": classes[target]})
+    assert restored.layers[0].layer_init == "ones" and restored.built
+    np.testing.assert_allclose(np.asarray(restored(x)), y, rtol=1e-6)
+
+
+def _model_with_custom_compile(lib, loss):
+    class ModelWithCustomCompile(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = lib.layers.Dense(4, activation="softmax")
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+        def compile(self, optimizer, loss_fn, metrics):
+            super().compile(optimizer=optimizer, loss=loss_fn, metrics=metrics)
+            self.model_optimizer, self.loss_fn, self.loss_metrics = optimizer, loss_fn, metrics
+
+        def get_compile_config(self):
+            return {"model_optimizer": self.model_optimizer, "loss_fn": self.loss_fn, "metric": self.loss_metrics}
+
+        def compile_from_config(self, config):
+            rebuild = lib.saving.deserialize_keras_object
+            self.compile(optimizer=rebuild(config["model_optimizer"]), loss_fn=rebuild(config["loss_fn"]),
+                         metrics=rebuild(config["metric"]))
+
+    return ModelWithCustomCompile
+
+
+def _guide_square_loss(y_true, y_pred):
+    return kerasish.ops.sum(kerasish.ops.square(y_pred - y_true), axis=1)
+
+
+@pytest.mark.parametrize("lib", [kerasish, keras_ref], ids=["kerasish", "keras"])
+def test_user_compile_config_hooks_round_trip(tmp_path, lib):
+    """`get_compile_config()` writes the user's own keys; `compile_from_config(config)` gets them back (the
+    file's compile_config is theirs, not Keras's standard keys)."""
+    cls = _model_with_custom_compile(lib, _guide_square_loss)
+    custom = {"ModelWithCustomCompile": cls, "_guide_square_loss": _guide_square_loss}
+    model = cls()
+    model.compile(optimizer="SGD", loss_fn=_guide_square_loss, metrics=["accuracy"])
+    model.fit(RNG.random((4, 8)), RNG.random((4, 4)), verbose=0)
+    model.save(tmp_path / "m.keras")
+    stored = json.loads(zipfile.ZipFile(tmp_path / "m.keras").read("config.json"))["compile_config"]
+    assert sorted(stored) == ["loss_fn", "metric", "model_optimizer"]
+    restored = lib.models.load_model(tmp_path / "m.keras", custom_objects=custom)
+    assert restored.model_optimizer == "SGD" and restored.loss_fn is _guide_square_loss
+    assert restored.loss_metrics == ["accuracy"]
+    x = RNG.random((2, 8)).astype("float32")
+    np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)), rtol=1e-6)

@@ -106,10 +106,21 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
         raise TypeError(f"The `get_config()` method of {layer!r} should return a dict. It returned: {config!r}")
     entry = {"module": serialization.keras_module(cls), "class_name": cls.__name__,
              "config": serialize_keras_object(config), "registered_name": serialization.registered_name(cls)}
-    shape = build_config(layer)
+    user_build_config = user_hook(layer, "get_build_config")
+    shape = user_build_config() if user_build_config is not None else build_config(layer)
     if shape is not None:
         entry["build_config"] = shape
     return entry
+
+
+def user_hook(obj, name: str):
+    """`obj.<name>` when the user's class defines that Keras saving hook (`get_build_config`,
+    `build_from_config`, `get_compile_config`, `compile_from_config`, `save_assets`, ...), else None:
+    kerasish's own classes keep their built-in handling."""
+    for klass in type(obj).__mro__:
+        if name in vars(klass):
+            return None if klass.__module__.startswith("kerasish.") else getattr(obj, name)
+    return None
 
 
 def deserialize_layer(config: Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None) -> Layer:
@@ -136,6 +147,10 @@ def deserialize_layer(config: Mapping[str, Any], custom_objects: Mapping[str, An
             layer = cls.from_config(dict(inner), custom_objects=custom_objects)
         else:
             layer = cls.from_config(dict(inner))
+    build_from_config = user_hook(layer, "build_from_config")
+    if config.get("build_config") is not None and build_from_config is not None:
+        build_from_config(config["build_config"])  # the user's own (e.g. `build` with more arguments)
+        return layer
     shape = (config.get("build_config") or {}).get("input_shape")
     if shape is not None and not layer.built:
         _build(layer, _shape(shape, tuple))

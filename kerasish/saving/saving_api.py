@@ -63,6 +63,9 @@ def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -
         return
     config = model_config.serialize_layer(model)
     compile_cfg, extras = compile_config.compile_config(model)
+    user_compile_config = model_config.user_hook(model, "get_compile_config")
+    if user_compile_config is not None and model._engine is not None:
+        compile_cfg = serialization.serialize_keras_object(user_compile_config())  # the user's own keys
     if compile_cfg is not None:
         config["compile_config"] = compile_cfg
     contents = model_state.contents_of(model, with_optimizer=compile_cfg is not None, info={"compile": extras})
@@ -121,8 +124,12 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     if compile and cc:
         with serialization.SafeModeScope(safe_mode), serialization.CustomObjectScope(custom_objects):
             model_config.refuse_code(cc, "compile_config")
-            compile_config.compile_from_config(model, cc, (contents.info if contents else {}).get("compile"),
-                                               custom_objects)
+            user_compile_from_config = model_config.user_hook(model, "compile_from_config")
+            if user_compile_from_config is not None:
+                user_compile_from_config(cc)  # the user's keys, as their `get_compile_config` wrote them
+            else:
+                compile_config.compile_from_config(model, cc, (contents.info if contents else {}).get("compile"),
+                                                   custom_objects)
     if contents is not None and model.built:
         model_state.restore(model, contents, filepath)
     elif contents is not None and any(arrays for _, arrays in contents.groups.values()):

@@ -13,6 +13,8 @@ from kerasish.utils.progbar import Progbar
 from kerasish.utils.py_dataset import PyDataset, Sequence
 from kerasish.utils.rng import set_random_seed
 from kerasish.utils.sequence_utils import pad_sequences, timeseries_dataset_from_array
+from kerasish.serialization import (CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
+                                    get_registered_object, register_keras_serializable, serialize_keras_object)
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
@@ -73,3 +75,18 @@ __all__ = ["Progbar", "normalize", "pack_x_y_sample_weight", "plot_curves", "plo
            "unpack_x_y_sample_weight"]
 __all__ += ["ArrayDataset", "PyDataset", "Sequence", "get_file", "model_to_dot", "pad_sequences", "plot_model",
             "split_dataset", "timeseries_dataset_from_array"]
+__all__ += ["CustomObjectScope", "clear_session", "custom_object_scope", "deserialize_keras_object",
+            "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable",
+            "serialize_keras_object"]
+
+
+def __getattr__(name: str):
+    """Keras also exports these from `keras.utils`; they live in modules that import the layers, so they
+    are looked up on first use (importing them here would be circular)."""
+    if name == "deserialize_keras_object":
+        from kerasish.saving.objects import deserialize_keras_object
+        return deserialize_keras_object
+    if name == "clear_session":
+        from kerasish import clear_session
+        return clear_session
+    raise AttributeError(f"module 'kerasish.utils' has no attribute {name!r}")
