@@ -2,7 +2,8 @@
 
 Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
 RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation), `normalization`
-(Normalization), `categorical` (CategoryEncoding, Discretization), `hashing` (Hashing),
+(Normalization), `categorical` (CategoryEncoding, Discretization), `hashing` (Hashing, over the
+hashes of `_hash64`),
 `integer_lookup` (IntegerLookup); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
 in `kerasish.layers.rescaling`.
 

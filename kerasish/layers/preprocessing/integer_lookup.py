@@ -27,7 +27,8 @@ from kerasish import backend
 from kerasish.layers.base import Layer
 from kerasish.layers.preprocessing.adapt_data import batches
 from kerasish.layers.preprocessing.categorical import check_output_mode, encode, encoded_shape, refuse_sparse
-from kerasish.layers.preprocessing.hashing import check_int32_values, fingerprint64, salt_pair, salted_hash
+from kerasish.layers.preprocessing._hash64 import fingerprint64, salt_pair, salted_hash
+from kerasish.layers.preprocessing.hashing import check_int32_values
 from kerasish.serialization import layer_config
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
