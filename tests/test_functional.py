@@ -236,3 +236,18 @@ def test_summary_text_is_keras_text(build, show_trainable, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     assert _summary_text(keras, build, show_trainable=show_trainable) == \
         _summary_text(keras_ref, build, show_trainable=show_trainable)
+
+
+def test_unknown_dimensions_probe_past_kernel_sizes_and_strides():
+    """A layer on an unknown time dimension gets an unknown output dimension (Keras: (None, None, 3)),
+    whatever its kernel or stride; fixed output sizes stay known."""
+    for layer, expected in [(keras.layers.Conv1D(3, 7), (None, None, 3)),
+                            (keras.layers.Conv1D(3, 3, strides=8), (None, None, 3)),
+                            (keras.layers.MaxPooling1D(5), (None, None, 10)),
+                            (keras.layers.GlobalAveragePooling1D(), (None, 10))]:
+        assert layer(keras.Input((None, 10))).shape == expected
+
+
+def test_input_shape_must_be_a_tuple_as_in_keras():
+    with pytest.raises(ValueError, match="Cannot convert '784' to a shape."):
+        keras.Input(shape=784)

@@ -139,3 +139,12 @@ def test_adding_a_layer_after_compile_keeps_the_compile_config():
     model.add(layers.Dense(2))
     history = model.fit(np.ones((8, 3), "float32"), np.zeros((8, 2), "float32"), verbose=0)
     assert len(history.history["loss"]) == 1 and model.output_shape == (None, 2)
+
+
+def test_get_layer_by_name_and_index_on_sequential():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="hidden"), layers.Dense(2, name="out")])
+    assert model.get_layer(name="hidden") is model.layers[0]
+    assert model.get_layer(index=1).name == "out"
+    assert model.get_layer(name="hidden").output.shape == (None, 3)
+    with pytest.raises(ValueError, match="No such layer: nope"):
+        model.get_layer("nope")

@@ -238,3 +238,80 @@ def test_loss_scale_factor_leaves_training_unchanged():
         return model.get_weights()
     for a, b in zip(run(), run(loss_scale_factor=4.0)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+class _AutoConfigured(keras.layers.Layer):
+    """A custom layer without get_config: Keras's automatic config holds its constructor arguments."""
+
+    def __init__(self, units=3, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation = units, activation
+
+    def build(self, shape):
+        self.w = self.add_weight(shape=(shape[-1], self.units))
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.w)
+
+
+def test_automatic_config_of_custom_layers_and_models_is_keras_config():
+    """Keras's automatic config: the constructor's arguments (defaults included), the base keys, the
+    dtype policy as a dict; `name` kept only when the constructor can take it back."""
+    class NoKwargs(keras_ref.layers.Layer):
+        def __init__(self, units=3, act=None):
+            super().__init__()
+            self.units = units
+
+    class OursNoKwargs(keras.layers.Layer):
+        def __init__(self, units=3, act=None):
+            super().__init__()
+            self.units = units
+
+    class Bare(keras_ref.layers.Layer):
+        pass
+
+    class OursBare(keras.layers.Layer):
+        pass
+
+    class RefAuto(keras_ref.layers.Layer):
+        def __init__(self, units=3, activation=None, **kwargs):
+            super().__init__(**kwargs)
+    keras_ref.backend.clear_session()
+    keras.backend.clear_session()
+    assert _AutoConfigured(5, "relu", name="zz").get_config() == RefAuto(5, "relu", name="zz").get_config()
+    assert OursNoKwargs(4).get_config() == NoKwargs(4).get_config()
+    assert {k: v for k, v in OursBare().get_config().items() if k != "name"} == \
+        {k: v for k, v in Bare().get_config().items() if k != "name"}
+    clone = _AutoConfigured.from_config(_AutoConfigured(7).get_config())
+    assert clone.units == 7
+
+    class Classifier(keras.Model):
+        def __init__(self, classes, hidden, name="classifier", **kwargs):  # positional args: not functional
+            super().__init__(name=name, **kwargs)
+            self.hidden, self.out = keras.layers.Dense(hidden), keras.layers.Dense(classes)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+    model = Classifier(3, 8)
+    assert not isinstance(model, keras.models.functional.Functional)
+    assert model(np.ones((2, 4), "float32")).shape == (2, 3)
+    assert model.get_config()["classes"] == 3 and model.get_config()["hidden"] == 8
+
+
+def test_custom_layer_without_get_config_saves_and_loads(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, _AutoConfigured(6)(inputs))
+    path = tmp_path / "auto.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, custom_objects={"_AutoConfigured": _AutoConfigured})
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
+
+
+def test_a_layer_with_unserializable_arguments_and_no_get_config_says_so():
+    class Holder(keras.layers.Layer):
+        def __init__(self, initializer=None, **kwargs):
+            super().__init__(**kwargs)
+            self.initializer = initializer
+    with pytest.raises(NotImplementedError, match="must override `get_config\\(\\)`"):
+        Holder(keras.initializers.Zeros()).get_config()

@@ -115,6 +115,46 @@ def _shape_of(value: Any) -> Any:
     return None if shape is None else tuple(shape)
 
 
+def _auto_config(cls, args: tuple, kwargs: dict) -> "_Stored | None":
+    """The constructor's arguments (defaults included, `name` left out) as Keras's automatic
+    config, or None when they cannot be one (positional-only or `*args` arguments, values that are
+    not plain)."""
+    try:
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    parameters = list(signature.parameters.values())
+    if any(p.kind is p.POSITIONAL_ONLY for p in parameters[1:]):
+        return None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    arguments.pop(parameters[0].name)
+    for p in parameters:
+        if p.kind is p.VAR_KEYWORD:
+            arguments.update(arguments.pop(p.name, {}))
+        elif p.kind is p.VAR_POSITIONAL and arguments.pop(p.name, ()):
+            return None
+    arguments.pop("name", None)
+    plain = (str, int, float, bool, type(None))
+
+    def ok(value) -> bool:
+        if isinstance(value, (list, tuple)):
+            return all(ok(v) for v in value)
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and ok(v) for k, v in value.items())
+        return isinstance(value, plain)
+    return _Stored([arguments]) if ok(arguments) else None
+
+
+def _default_get_config(cls) -> bool:
+    """Whether `cls` inherits the base `Layer.get_config` (no class between defines its own)."""
+    for klass in cls.__mro__:
+        if "get_config" in klass.__dict__:
+            return klass is Layer or klass.__module__.startswith("flax")
+    return True
+
+
 class Layer(nnx.Module, pytree=False):
     """Base class of every kerasish layer (and model).
 
@@ -129,6 +169,12 @@ class Layer(nnx.Module, pytree=False):
         ...         return keras.ops.matmul(inputs, self.w)
     """
 
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        if _default_get_config(cls):  # only layers without their own get_config need it
+            vars(instance)["_auto_config"] = _auto_config(cls, args, kwargs)
+        return instance
 
     def __init_subclass__(cls, **kwargs):
         # Every subclass keeps NNX's graph mode (attributes, lists and dicts traversed as they are).
@@ -207,10 +253,29 @@ class Layer(nnx.Module, pytree=False):
         return previous_mask
 
     def get_config(self) -> dict[str, Any]:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
-        if self.activity_regularizer is not None:
-            config["activity_regularizer"] = regularizers_lib.serialize(self.activity_regularizer)
-        return config
+        """Keras's base config: `name`, `trainable`, the dtype policy, the activity regularizer.
+
+        A subclass that does not define `get_config` gets its constructor's arguments too (Keras's
+        automatic config), when they are plain values (str, int, float, bool, None and lists or
+        dicts of them); otherwise asking for its config raises NotImplementedError, as in Keras."""
+        from kerasish.serialization import layer_config
+        config = {"name": self.name}
+        if _default_get_config(type(self)):
+            auto = self.__dict__.get("_auto_config")
+            if auto is None:
+                raise NotImplementedError(
+                    f"Object {type(self).__name__} was created by passing non-serializable argument values in "
+                    "`__init__()` (or positional-only / variadic positional arguments), and therefore the object "
+                    "must override `get_config()` in order to be serializable. Please implement `get_config()` "
+                    "returning `super().get_config()` updated with the constructor's arguments.")
+            config.update(auto.values[0])
+            parameters = inspect.signature(type(self).__init__).parameters
+            takes_kwargs = "kwargs" in parameters and parameters["kwargs"].kind is inspect.Parameter.VAR_KEYWORD
+            if "name" not in parameters and not takes_kwargs:
+                config.pop("name")
+        base = layer_config(self)
+        base.pop("name")
+        return {**config, **base}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layer":

@@ -36,6 +36,9 @@ class InputLayer(Layer):
             raise ValueError("Optional inputs (`optional=True`) are not supported by kerasish.")
         if shape is None and batch_shape is None:
             raise ValueError("You must pass a `shape` argument to InputLayer (or `batch_shape`).")
+        for given in (shape, batch_shape):  # Keras wants a tuple: `shape=(784,)`, not `shape=784`
+            if given is not None and not hasattr(given, "__iter__"):
+                raise ValueError(f"Cannot convert '{given}' to a shape.")
         kwargs.pop("trainable", None)
         # An input's dtype is the data's dtype ("int32" for token ids), not a mixed precision policy.
         super().__init__(name=name, **kwargs)

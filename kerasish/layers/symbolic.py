@@ -19,7 +19,10 @@ import jax.numpy as jnp
 
 from kerasish.layers import context, masks
 
-_PROBE_SIZES = (2, 3)
+# Unknown dimensions are traced at these two sizes: large enough for any kernel or pooling window,
+# 60 apart so strides up to 60 still give different output sizes, divisible by 2, 3, 4, 5, 6, 10,
+# 12, 15, 20 and 30 for reshapes. A dimension of the output that differs between them is unknown.
+_PROBE_SIZES = (60, 120)
 
 
 class KerasTensor:

@@ -155,22 +155,6 @@ class Functional(Model):
             return list(self._outputs_struct)
         return [t._keras_history.layer.name for t in self._output_tensors]
 
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """A layer by name or by index in `model.layers` (Keras's errors otherwise)."""
-        if index is not None and name is not None:
-            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
-        if index is not None:
-            if len(self._layers) <= index:
-                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
-                                 f"{len(self._layers)} layers.")
-            return self._layers[index]
-        if name is not None:
-            for layer in self._layers:
-                if layer.name == name:
-                    return layer
-            raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self._layers]}.")
-        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
-
     # -- running ----------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
         flat = self._flatten_inputs(inputs)

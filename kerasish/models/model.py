@@ -57,10 +57,14 @@ class Model(StatelessModel, Layer):
     def __new__(cls, *args, **kwargs):
         """`keras.Model(inputs, outputs)` makes a functional model; so does a subclass of Model called
         that way (Keras's `custom_train_step` pattern), which then also inherits `Functional`."""
+        from kerasish.layers.symbolic import any_symbolic
         from kerasish.models.functional import Functional, functional_arguments
-        if functional_arguments(args, kwargs) is None or issubclass(cls, Functional) or \
-                getattr(cls, "_not_functional", False):
-            return object.__new__(cls)
+        arguments = functional_arguments(args, kwargs)
+        # A subclass is functional only when called with KerasTensors (`CustomModel(inputs, outputs)`);
+        # its own positional arguments (`VAE(784, 64, 32)`) do not make it one.
+        functional = arguments is not None and (cls is Model or any_symbolic(arguments[:2], {}))
+        if not functional or issubclass(cls, Functional) or getattr(cls, "_not_functional", False):
+            return Layer.__new__(cls, *args, **kwargs)
         if cls is Model:
             return object.__new__(Functional)
         return object.__new__(_functional_subclass(cls))
@@ -77,6 +81,22 @@ class Model(StatelessModel, Layer):
     @property
     def layers(self) -> list[Layer]:
         return list(self._sublayers())
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in `model.layers` (Keras's errors otherwise)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
     def call(self, *args, **kwargs):
         raise NotImplementedError(f"Model {type(self).__name__} does not have a `call()` method implemented.")
