@@ -190,3 +190,16 @@ def test_hashing_matches_farmhash_on_random_integers():
     values = np.random.default_rng(0).integers(-2 ** 31, 2 ** 31, size=500)
     expected = [farmhash.fingerprint64(str(int(v))) % 1000003 for v in values]
     np.testing.assert_array_equal(kerasish.layers.Hashing(1000003)(values), expected)
+
+
+@pytest.mark.xfail(reason="Model._structure_key (models/model.py, the lead's) ignores static layer data, so a "
+                          "compiled predict keeps the vocabulary it was traced with; nnx.graphdef(model) changes "
+                          "after adapt and would key it", strict=False)
+def test_adapt_after_predict_updates_the_compiled_model():
+    lookup = IntegerLookup()
+    lookup.adapt(np.array([1, 1, 2]))
+    model = kerasish.Sequential([kerasish.Input((3,), dtype="int32"), lookup])
+    x = np.array([[1, 2, 3]])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), [[1, 2, 0]])
+    lookup.adapt(np.array([3, 3, 3, 2, 2, 1]))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), lookup(x))

@@ -41,6 +41,23 @@ def _ints(values: Any, what: str) -> list[int]:
     return [int(v) for v in array.reshape(-1)]
 
 
+class _Vocabulary:
+    """The layer's tokens and TF-IDF weights (given and current): static data held outside the NNX
+    graph's traversal, so a vocabulary of any size costs nothing when the model is split or merged."""
+    __slots__ = ("tokens", "idf", "given_tokens", "given_idf")
+
+    def __init__(self, tokens=(), idf=None, given_tokens=None, given_idf=None):
+        self.tokens: list[int] = list(tokens)
+        self.idf: list[float] | None = idf
+        self.given_tokens: list[int] | None = given_tokens
+        self.given_idf: list[float] | None = given_idf
+
+    def replace(self, **fields) -> "_Vocabulary":
+        """A new object (compiled steps are cached on the graph, which holds this one by identity)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        return _Vocabulary(**{**values, **fields})
+
+
 class IntegerLookup(Layer):
     """Integer tokens to vocabulary indices, encoded as `output_mode` (`int`, `one_hot`, `multi_hot`,
     `count`, `tf_idf`); with `invert=True`, indices back to tokens.
@@ -96,11 +113,10 @@ class IntegerLookup(Layer):
         self.pad_to_max_tokens, self.vocabulary_dtype = pad_to_max_tokens, vocabulary_dtype
         self.oov_method, self.salt = oov_method, salt_pair(salt, "IndexLookup")
         self._frozen_vocab_size = frozen_size
-        self._tokens: list[int] = []
-        self._idf: list[float] | None = None
         self._has_input_vocabulary = vocabulary is not None
-        self._input_vocabulary = None if vocabulary is None else _ints(vocabulary, "vocabulary")
-        self._input_idf = None if idf_weights is None else [float(w) for w in np.asarray(idf_weights).reshape(-1)]
+        self._vocab = _Vocabulary(
+            given_tokens=None if vocabulary is None else _ints(vocabulary, "vocabulary"),
+            given_idf=None if idf_weights is None else [float(w) for w in np.asarray(idf_weights).reshape(-1)])
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
 
@@ -113,12 +129,12 @@ class IntegerLookup(Layer):
 
     def vocabulary_size(self) -> int:
         """The number of indices: special tokens plus the vocabulary."""
-        return self._token_start() + len(self._tokens)
+        return self._token_start() + len(self._vocab.tokens)
 
     def get_vocabulary(self, include_special_tokens: bool = True) -> list[int]:
         """The token of each index (the mask token and `oov_token` in their slots)."""
         special = ([self.mask_token] if self._oov_start() else []) + [self.oov_token] * self.num_oov_indices
-        return (special if include_special_tokens else []) + list(self._tokens)
+        return (special if include_special_tokens else []) + list(self._vocab.tokens)
 
     def set_vocabulary(self, vocabulary, idf_weights=None) -> None:
         """Sets the tokens (special tokens may lead, in their exact order) and, for `tf_idf`, their weights.
@@ -153,7 +169,7 @@ class IntegerLookup(Layer):
         if self.max_tokens is not None and start + len(tokens) > self.max_tokens:
             raise ValueError("Attempted to set a vocabulary larger than the maximum vocab size. Received vocabulary "
                              f"size is {start + len(tokens)}; `max_tokens` is {self.max_tokens}.")
-        self._tokens = tokens
+        self._vocab = self._vocab.replace(tokens=tokens)
         if idf_weights is not None:
             weights = np.asarray(idf_weights, "float64")
             if weights.ndim != 1 or len(weights) != len(vocabulary):
@@ -165,7 +181,7 @@ class IntegerLookup(Layer):
     def _set_idf(self, weights: np.ndarray, front: int) -> None:
         back = self.max_tokens - front - len(weights) if self.pad_to_max_tokens else 0
         padded = np.pad(weights, (front, back), constant_values=(np.mean(weights), 0))
-        self._idf = [float(w) for w in padded]
+        self._vocab = self._vocab.replace(idf=[float(w) for w in padded])
 
     # -- adapt -----------------------------------------------------------------------------------------
     def adapt(self, data: Any, steps: int | None = None) -> None:
@@ -196,7 +212,7 @@ class IntegerLookup(Layer):
         ranked = sorted(counts, key=lambda t: (counts[t], t), reverse=True)
         if self.max_tokens:
             ranked = ranked[:self.max_tokens - self._token_start()]
-        self._tokens = ranked
+        self._vocab = self._vocab.replace(tokens=ranked)
         if self.output_mode == "tf_idf":
             idf = np.log(1 + n_documents / (1 + np.asarray([documents[t] for t in ranked], "float64")))
             self._set_idf(idf, front=self._token_start())
@@ -205,9 +221,9 @@ class IntegerLookup(Layer):
     # -- calling ---------------------------------------------------------------------------------------
     def _lookup(self, inputs) -> jnp.ndarray:
         start = self._token_start()
-        if self._tokens:
-            order = np.argsort(self._tokens, kind="stable")
-            keys = jnp.asarray(np.asarray(self._tokens)[order], "int32")
+        if self._vocab.tokens:
+            order = np.argsort(self._vocab.tokens, kind="stable")
+            keys = jnp.asarray(np.asarray(self._vocab.tokens)[order], "int32")
             position = jnp.clip(jnp.searchsorted(keys, inputs), 0, len(keys) - 1)
             found = keys[position] == inputs
             index = jnp.asarray(order, "int32")[position] + start
@@ -234,7 +250,7 @@ class IntegerLookup(Layer):
         return jnp.zeros(inputs.shape, bool) if self.mask_token is None else inputs == self.mask_token
 
     def _invert(self, inputs) -> jnp.ndarray:
-        table = jnp.asarray([self.oov_token] * self._token_start() + self._tokens, "int32")
+        table = jnp.asarray([self.oov_token] * self._token_start() + self._vocab.tokens, "int32")
         valid = (inputs >= self._token_start()) & (inputs < len(table))
         tokens = jnp.where(valid, table[jnp.clip(inputs, 0, len(table) - 1)], self.oov_token)
         if self.mask_token is not None:
@@ -259,9 +275,9 @@ class IntegerLookup(Layer):
         depth = self._depth()
         if self.output_mode != "tf_idf":
             return encode(indices, self.output_mode, depth, backend.floatx())
-        if self._idf is None:
+        if self._vocab.idf is None:
             raise ValueError("When `output_mode` is `'tf_idf'`, `idf_weights` must be provided.")
-        return encode(indices, "count", depth, backend.floatx()) * jnp.asarray(self._idf, backend.floatx())
+        return encode(indices, "count", depth, backend.floatx()) * jnp.asarray(self._vocab.idf, backend.floatx())
 
     def _depth(self) -> int:
         if self.pad_to_max_tokens:
@@ -278,10 +294,10 @@ class IntegerLookup(Layer):
         return encoded_shape(input_shape, "one_hot" if self.output_mode == "one_hot" else "count", self._depth())
 
     def get_config(self):
-        vocabulary, idf = self._input_vocabulary, self._input_idf
-        if vocabulary is None and self._tokens:  # learned by adapt: written here (Keras keeps it in an asset file)
+        vocabulary, idf = self._vocab.given_tokens, self._vocab.given_idf
+        if vocabulary is None and self._vocab.tokens:  # learned by adapt: written here (Keras keeps it in an asset file)
             vocabulary = self.get_vocabulary()
-            idf = None if self._idf is None else self._idf[:self.vocabulary_size()]
+            idf = None if self._vocab.idf is None else self._vocab.idf[:self.vocabulary_size()]
         return layer_config(
             self, invert=self.invert, max_tokens=self.max_tokens, num_oov_indices=self.num_oov_indices,
             oov_token=self.oov_token, mask_token=self.mask_token, output_mode=self.output_mode, sparse=False,
