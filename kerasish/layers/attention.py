@@ -19,7 +19,7 @@ from kerasish import random
 from kerasish.layers._dot_attention import causal_mask, check_rate
 from kerasish.layers.base import Layer
 from kerasish.layers.einsum_dense import EinsumDense
-from kerasish.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
+from kerasish.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention  # noqa: F401
 from kerasish.layers.multi_head_attention import MultiHeadAttention
 from kerasish.serialization import layer_config
 

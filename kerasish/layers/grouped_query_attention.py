@@ -1,7 +1,8 @@
 """GroupedQueryAttention (Ainslie et al. 2023): `num_query_heads` query heads share
 `num_key_value_heads` key/value heads (each key/value head serves num_query_heads //
-num_key_value_heads query heads). Keras 3 exports it as `keras.layers.GroupQueryAttention`; its
-class (and so its config's `class_name`) is `GroupedQueryAttention`, and both names load here.
+num_key_value_heads query heads). Keras 3 exports it (and writes its config's `class_name`) as
+`GroupQueryAttention`; its class is `GroupedQueryAttention` (the default layer name
+`grouped_query_attention` comes from that), and both names load here.
 
 Sublayers and weights as Keras's: `query` (dim, query_heads, head_dim), `key` and `value` (dim,
 kv_heads, head_dim), an optional sigmoid `gate`, `attention_output` (query_heads, head_dim, dim).
@@ -16,9 +17,10 @@ from kerasish.layers._dot_attention import (DotProductAttentionBase, check_key_v
                                             projection_config)
 from kerasish.layers.multi_head_attention import check_positive
 from kerasish.serialization import layer_config
+from kerasish.utils import naming
 
 
-class GroupedQueryAttention(DotProductAttentionBase):
+class GroupQueryAttention(DotProductAttentionBase):
     """Grouped-query attention over (batch, time, dim) inputs; the output has the query's shape.
 
     Args:
@@ -36,6 +38,8 @@ class GroupedQueryAttention(DotProductAttentionBase):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  use_gate: bool = False, seed=None, **kwargs):
+        if kwargs.get("name") is None:  # Keras names it after its class, GroupedQueryAttention
+            kwargs["name"] = naming.unique_name("grouped_query_attention")
         super().__init__(**kwargs)
         self.supports_masking = True
         self.head_dim = check_positive(head_dim, "head_dim")
@@ -99,6 +103,6 @@ class GroupedQueryAttention(DotProductAttentionBase):
             sliding_window=self.sliding_window, dropout=self.dropout, **projection_config(self), seed=self.seed)
 
 
-GroupQueryAttention = GroupedQueryAttention
+GroupedQueryAttention = GroupQueryAttention
 
 __all__ = ["GroupQueryAttention", "GroupedQueryAttention"]

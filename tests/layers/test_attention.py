@@ -15,6 +15,7 @@ import keras as keras_ref
 import kerasish
 from contract import FORWARD_TOL, GRAD_TOL, Row, _close, _plain, run_contract, table
 from keras.src import backend as keras_backend
+from kerasish.layers.masks import get_keras_mask
 
 EINSUM_ROWS = [
     Row("EinsumDense", dict(equation="ab,bc->ac", output_shape=4, bias_axes="c"), (3, 5), "dense"),
@@ -239,3 +240,136 @@ def test_multi_head_attention_with_a_value_dim_of_its_own_needs_no_scores():
     out, scores = layer(Q, V, K, return_attention_scores=True)
     np.testing.assert_allclose(layer(Q, V, K), out, rtol=1e-6, atol=1e-6)
     assert scores.shape == (2, 3, 5, 7)
+
+
+def test_attention_dropout_draws_in_training_only_and_seeded_draws_match_keras():
+    x = _rand((2, 5, 6), 0)
+    ref, ours = _build_pair("MultiHeadAttention", dict(num_heads=2, key_dim=3, dropout=0.5, seed=3), (x, x), {})
+    first, second = ours(x, x, training=True), ours(x, x, training=True)
+    assert not np.allclose(first, second)
+    _close(ours(x, x), ours(x, x, training=False), 0.0, "inference is deterministic")
+    _close(first, ref(x, x, training=True), FORWARD_TOL, "first seeded training call")
+    _close(second, ref(x, x, training=True), FORWARD_TOL, "second seeded training call")
+    assert len(ours.non_trainable_variables) == len(ref.non_trainable_variables) == 1  # the seed state
+    layer = kerasish.layers.Attention(dropout=0.5, seed=4)
+    ref_layer = keras_ref.layers.Attention(dropout=0.5, seed=4)
+    _close(layer([x, x], training=True), ref_layer([x, x], training=True), FORWARD_TOL, "Attention dropout")
+    _close(layer([x, x]), ref_layer([x, x]), FORWARD_TOL, "Attention inference")
+
+
+def test_multi_head_attention_in_a_functional_model():
+    query = kerasish.Input((5, 6))
+    value = kerasish.Input((7, 4))
+    mask = kerasish.Input((5, 7), dtype="bool")
+    output, scores = kerasish.layers.MultiHeadAttention(2, 3, name="mha")(
+        query, value, attention_mask=mask, return_attention_scores=True)
+    assert output.shape == (None, 5, 6) and scores.shape == (None, 2, 5, 7)
+    model = kerasish.Model([query, value, mask], [output, scores])
+    out, sc = model([Q, _rand((2, 7, 4), 1), _mask((2, 5, 7), 2)])
+    assert out.shape == (2, 5, 6) and np.allclose(np.asarray(sc).sum(-1), 1, atol=1e-5)
+    assert [w.shape for w in model.get_layer("mha").weights][0] == (6, 2, 3)
+
+
+def _transformer_classifier(lib, vocab=40, steps=8, dim=16):
+    tokens = lib.Input((steps,), dtype="int32")
+    x = lib.layers.Embedding(vocab, dim)(tokens)
+    attended = lib.layers.MultiHeadAttention(num_heads=2, key_dim=8)(x, x)
+    x = lib.layers.LayerNormalization(epsilon=1e-6)(lib.layers.Add()([x, attended]))
+    hidden = lib.layers.Dense(dim, activation="relu")(x)
+    x = lib.layers.LayerNormalization(epsilon=1e-6)(lib.layers.Add()([x, hidden]))
+    x = lib.layers.GlobalAveragePooling1D()(x)
+    return lib.Model(tokens, lib.layers.Dense(1, activation="sigmoid")(x))
+
+
+def test_transformer_block_fit_matches_keras():
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 40, size=(32, 8)).astype("int32")
+    labels = rng.integers(0, 2, size=(32, 1)).astype("float32")
+    ref, ours = _transformer_classifier(keras_ref), _transformer_classifier(kerasish)
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in ref.weights]
+    ours.set_weights(ref.get_weights())
+    histories = []
+    for model, lib in ((ref, keras_ref), (ours, kerasish)):
+        model.compile(optimizer=lib.optimizers.SGD(0.5), loss="binary_crossentropy")
+        histories.append(model.fit(tokens, labels, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"])
+    _close(histories[1], histories[0], 1e-5, "losses of three epochs of SGD")
+    for ours_w, ref_w in zip(ours.get_weights(), ref.get_weights()):
+        _close(ours_w, ref_w, GRAD_TOL, "weights after fit")
+    assert histories[0][-1] < histories[0][0]
+
+
+def test_attention_arguments_are_checked_like_keras():
+    with pytest.raises(ValueError, match="num_heads"):
+        kerasish.layers.MultiHeadAttention(num_heads=0, key_dim=2)
+    with pytest.raises(ValueError, match="key_dim"):
+        kerasish.layers.MultiHeadAttention(num_heads=2, key_dim=None)
+    with pytest.raises(ValueError, match="attention_axes"):
+        kerasish.layers.MultiHeadAttention(2, 2, attention_axes="last")
+    with pytest.raises(ValueError, match="Dropout is not supported when flash attention"):
+        kerasish.layers.MultiHeadAttention(2, 2, dropout=0.1, flash_attention=True)
+    with pytest.raises(ValueError, match="except the last one"):
+        kerasish.layers.MultiHeadAttention(2, 2)(Q, V, _rand((2, 6, 8), 3))
+    with pytest.raises(ValueError, match="divisible"):
+        kerasish.layers.GroupQueryAttention(head_dim=2, num_query_heads=3, num_key_value_heads=2)
+    with pytest.raises(ValueError, match="score_mode"):
+        kerasish.layers.Attention(score_mode="add")
+    with pytest.raises(ValueError, match="list of inputs"):
+        kerasish.layers.Attention()(Q)
+    with pytest.raises(ValueError, match="length 2 or 3"):
+        kerasish.layers.Attention()([Q])
+    with pytest.raises(ValueError, match="mask must be a list"):
+        kerasish.layers.Attention()([Q, Q], mask=np.ones((2, 5), bool))
+
+
+def test_output_mask_is_the_query_mask():
+    query_mask = _mask((2, 5), 1, keep_first=False)
+    out = kerasish.layers.MultiHeadAttention(2, 3)(Q, V, query_mask=query_mask)
+    np.testing.assert_array_equal(get_keras_mask(out), query_mask)
+    layer = kerasish.layers.MultiHeadAttention(2, 3)
+    assert layer.supports_masking and layer.compute_mask(Q, query_mask) is query_mask
+    assert kerasish.layers.Attention().compute_mask([Q, V], None) is None
+
+
+def test_multi_head_attention_under_mixed_bfloat16_follows_keras():
+    x = _rand((2, 5, 8), 0)
+    results = []
+    for lib in (keras_ref, kerasish):
+        lib.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            layer = lib.layers.MultiHeadAttention(2, 4, name="mha")
+            layer(x, x)
+            results.append((layer, layer(x, x, use_causal_mask=True)))
+        finally:
+            lib.mixed_precision.set_global_policy("float32")
+    (ref, ref_out), (ours, out) = results
+    assert out.dtype == ref_out.dtype == jnp.bfloat16
+    assert [jnp.dtype(w.dtype) for w in ours.weights] == [jnp.float32] * 8
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(ours(x, x, use_causal_mask=True), "float32"),
+                               np.asarray(ref(x, x, use_causal_mask=True), "float32"), rtol=2e-2, atol=2e-2)
+
+
+def test_attention_and_einsum_dense_in_models():
+    query, value = kerasish.Input((5, 6)), kerasish.Input((7, 6))
+    attended, scores = kerasish.layers.Attention()([query, value], return_attention_scores=True)
+    assert attended.shape == (None, 5, 6) and scores.shape == (None, 5, 7)
+    model = kerasish.Sequential([kerasish.Input((5, 6)),
+                                 kerasish.layers.EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d")])
+    assert model.output_shape == (None, 5, 4)
+    assert model(Q).shape == (2, 5, 4)
+
+
+@pytest.mark.parametrize("class_name, kwargs", [
+    ("GroupQueryAttention", dict(head_dim=2, num_query_heads=2, num_key_value_heads=1)),
+    ("MultiHeadAttention", dict(num_heads=2, key_dim=2)), ("EinsumDense", dict(equation="ab,bc->ac", output_shape=3)),
+    ("Attention", {}), ("AdditiveAttention", {})])
+def test_serialized_entries_load_in_keras_and_back(class_name, kwargs):
+    import json
+    ref = getattr(keras_ref.layers, class_name)(**kwargs)
+    ours = getattr(kerasish.layers, class_name)(**kwargs)
+    assert ours.name.split("_")[0] == ref.name.split("_")[0]  # "grouped_query_attention" for both
+    entry = json.loads(json.dumps(kerasish.layers.serialize(ours)))
+    assert entry["class_name"] == keras_ref.saving.serialize_keras_object(ref)["class_name"]
+    assert type(keras_ref.saving.deserialize_keras_object(entry)) is type(ref)
+    keras_entry = json.loads(json.dumps(keras_ref.saving.serialize_keras_object(ref)))
+    assert type(kerasish.layers.deserialize(keras_entry)) is type(ours)
