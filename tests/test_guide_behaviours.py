@@ -3,6 +3,7 @@
 One test per behaviour a guide run exposed as missing or wrong; the guides' own code is not here.
 """
 
+import os
 import zipfile
 import json
 
@@ -308,3 +309,34 @@ def test_user_compile_config_hooks_round_trip(tmp_path, lib):
     assert restored.loss_metrics == ["accuracy"]
     x = RNG.random((2, 8)).astype("float32")
     np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)), rtol=1e-6)
+
+
+def _layer_with_assets(lib):
+    class LayerWithCustomAssets(lib.layers.Dense):
+        def __init__(self, vocab=None, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.vocab = vocab
+
+        def save_assets(self, inner_path):
+            with open(os.path.join(inner_path, "vocabulary.txt"), "w") as f:
+                f.write(self.vocab)
+
+        def load_assets(self, inner_path):
+            with open(os.path.join(inner_path, "vocabulary.txt")) as f:
+                self.vocab = f.read().replace("<unk>", "little")
+
+    return LayerWithCustomAssets
+
+
+@pytest.mark.parametrize("source, target", [(kerasish, kerasish), (kerasish, keras_ref), (keras_ref, kerasish)],
+                         ids=["kerasish->kerasish", "kerasish->keras", "keras->kerasish"])
+def test_save_assets_and_load_assets_round_trip(tmp_path, source, target):
+    """`save_assets(dir)` files land in the archive's `assets/<layer path>/` (where Keras puts them) and come
+    back through `load_assets(dir)`."""
+    classes = {lib: _layer_with_assets(lib) for lib in (source, target)}
+    model = source.Sequential([source.Input((10,)), classes[source](vocab="Mary had a <unk> lamb.", units=5)])
+    model.save(tmp_path / "m.keras")
+    assert "assets/layers/layer_with_custom_assets/vocabulary.txt" in zipfile.ZipFile(tmp_path / "m.keras").namelist()
+    restored = target.models.load_model(tmp_path / "m.keras",
+                                        custom_objects={"LayerWithCustomAssets": classes[target]})
+    assert restored.layers[0].vocab == "Mary had a little lamb."

@@ -1,6 +1,6 @@
 """Keras 3's `.keras` file: a zip (Python's `zipfile`) of `metadata.json`, `config.json` and
-`model.weights.h5`, stored uncompressed in that order, as Keras writes it. An `assets/` folder
-(Keras's preprocessing layers' vocabularies) may follow; kerasish layers have no assets.
+`model.weights.h5`, stored uncompressed in that order, as Keras writes it. An `assets/` folder (what
+layers' `save_assets` wrote, e.g. vocabularies) may follow: its members are handed over as bytes.
 
 Reading is defensive: the zip's own CRC-32 of each member is checked (flipped bytes), every member
 name must stay inside the archive (no absolute paths, no `..`: nothing may escape a folder it
@@ -17,10 +17,10 @@ import json
 import posixpath
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+CONFIG, METADATA, WEIGHTS, ASSETS = "config.json", "metadata.json", "model.weights.h5", "assets"
 KERAS_VERSION = "3.15.1"  # the Keras file-format version kerasish writes and reads
 _JSON_LIMIT = 64 << 20  # a config or metadata file larger than 64 MiB is not a Keras config
 _BOMB_FLOOR = 1 << 26  # 64 MiB: a larger member must store at least 1/_BOMB_RATIO of its size
@@ -32,6 +32,7 @@ class Archive:
     config: dict[str, Any]
     metadata: dict[str, Any]
     weights: bytes | None
+    assets: dict[str, bytes] = field(default_factory=dict)  # "layers/x/vocab.txt" (under assets/) -> bytes
 
 
 def metadata() -> dict[str, Any]:
@@ -40,13 +41,15 @@ def metadata() -> dict[str, Any]:
             "kerasish_version": __version__}
 
 
-def write(f: BinaryIO, config: dict, weights: bytes | None) -> None:
-    """Writes the three members into the open binary file `f`."""
+def write(f: BinaryIO, config: dict, weights: bytes | None, assets: dict[str, bytes] | None = None) -> None:
+    """Writes the three members, then each asset as `assets/<name>`, into the open binary file `f`."""
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(METADATA, json.dumps(metadata()))
         zf.writestr(CONFIG, json.dumps(config))
         if weights is not None:
             zf.writestr(WEIGHTS, weights)
+        for name, data in (assets or {}).items():
+            zf.writestr(f"{ASSETS}/{name}", data)
 
 
 def _check_member(info: zipfile.ZipInfo, filename: str) -> None:
@@ -93,6 +96,8 @@ def read(path: str, filename: str) -> Archive:
             config = _read_json(zf, CONFIG, filename)
             meta = _read_json(zf, METADATA, filename) if METADATA in names else {}
             weights = zf.read(WEIGHTS) if WEIGHTS in names else None
+            assets = {info.filename[len(ASSETS) + 1:]: zf.read(info) for info in infos
+                      if info.filename.startswith(ASSETS + "/") and not info.is_dir()}
             if weights is None and "model.weights.npz" in names:
                 raise ValueError(f"{filename} stores its weights as `model.weights.npz` (Keras's "
                                  "`weights_format='npz'`); kerasish reads `model.weights.h5` only.")
@@ -101,4 +106,4 @@ def read(path: str, filename: str) -> Archive:
                          f"corrupt ({e}).") from None
     except (EOFError, OSError, zlib.error) as e:
         raise ValueError(f"Cannot read {filename}: the zip is truncated or corrupt ({e}).") from None
-    return Archive(config, meta, weights)
+    return Archive(config, meta, weights, assets)

@@ -35,6 +35,7 @@ class Entry:
     path: str
     name: str
     variables: list = field(default_factory=list)
+    layer: Any = None  # the object itself (what `save_assets` / `load_assets` are called on)
 
     @property
     def group(self) -> str:
@@ -98,7 +99,7 @@ def layer_entries(model: Layer) -> list[Entry]:
         if id(obj) in visited:
             return
         visited.add(id(obj))
-        entries.append(Entry(path, obj.name, own_variables(obj)))
+        entries.append(Entry(path, obj.name, own_variables(obj), obj))
         for name, value in _walked_layers(obj):
             if isinstance(value, Layer):
                 visit(value, _join(path, name))

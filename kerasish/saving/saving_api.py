@@ -18,7 +18,7 @@ from typing import Any
 import jax
 
 from kerasish import serialization
-from kerasish.saving import archive, compile_config, model_config, model_state, weights_file
+from kerasish.saving import archive, assets, compile_config, model_config, model_state, weights_file
 from kerasish.saving.atomic import atomic_write
 
 _MODEL_SUFFIX, _WEIGHTS_SUFFIX = ".keras", ".weights.h5"
@@ -70,8 +70,9 @@ def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -
         config["compile_config"] = compile_cfg
     contents = model_state.contents_of(model, with_optimizer=compile_cfg is not None, info={"compile": extras})
     weights = weights_file.to_bytes(contents)
+    files = assets.collect(model)
     if jax.process_index() == 0:
-        atomic_write(filepath, lambda f: archive.write(f, config, weights))
+        atomic_write(filepath, lambda f: archive.write(f, config, weights, files))
 
 
 def _check_exists(filepath: str) -> None:
@@ -134,6 +135,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         model_state.restore(model, contents, filepath)
     elif contents is not None and any(arrays for _, arrays in contents.groups.values()):
         raise ValueError(f"{filepath} holds weights, but its config gives no input shape to build the model with.")
+    assets.restore(model, stored.assets)
     return model
 
 
