@@ -28,6 +28,7 @@ the host, compile included). Ratios are medians of the ratios measured within ea
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -39,11 +40,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
-import interleaved  # noqa: E402
+import text_fit  # noqa: E402
 
 SYSTEMS = ("kerasish", "keras3", "flax-nnx", "kerasish-cold")
 VOCAB, WIDTH, HEADS, KEY_DIM, HIDDEN, LENGTH, BATCH = 20000, 128, 4, 32, 128, 128, 64
-LR, EPS = 1e-3, 1e-7
 
 
 def _data(samples: int):
@@ -98,14 +98,13 @@ def _keras_api(library: str, x, y, epochs: int, dtype: str) -> dict:
     if dtype != "float32":
         keras.mixed_precision.set_global_policy(dtype)
     model = _keras_model(keras)
-    model.compile(keras.optimizers.Adam(LR, epsilon=EPS), "binary_crossentropy", metrics=["accuracy"])
-    return interleaved.fit_marks(keras, model, x, y, BATCH, epochs)
+    model.compile(keras.optimizers.Adam(text_fit.LR, epsilon=text_fit.EPS), "binary_crossentropy", metrics=["accuracy"])
+    return text_fit.keras_fit(keras, model, x, y, BATCH, epochs)
 
 
 def _flax(x, y, epochs: int, dtype: str) -> dict:
     import jax
     import jax.numpy as jnp
-    import optax
     from flax import nnx
     compute = jnp.bfloat16 if dtype == "mixed_bfloat16" else jnp.float32
 
@@ -127,19 +126,7 @@ def _flax(x, y, epochs: int, dtype: str) -> dict:
             h = self.norm2(h + self.ffn_out(jax.nn.relu(self.hidden(h))))
             return self.out(h.mean(axis=1)).astype(jnp.float32)
 
-    model = Classifier(nnx.Rngs(0))
-    optimizer = nnx.Optimizer(model, optax.adam(LR, eps=EPS), wrt=nnx.Param)
-
-    @nnx.jit
-    def train_step(model, optimizer, xb, yb):
-        def loss_fn(model):
-            logits = model(xb)
-            return optax.sigmoid_binary_cross_entropy(logits, yb).mean(), logits
-        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model)
-        optimizer.update(model, grads)
-        return loss, jnp.mean((logits > 0) == (yb > 0.5))
-
-    return interleaved.step_loop_marks(train_step, model, optimizer, x, y, BATCH, epochs)
+    return text_fit.nnx_loop(Classifier(nnx.Rngs(0)), x, y, BATCH, epochs)
 
 
 def worker(system: str, samples: int, epochs: int, spawn: float, dtype: str) -> dict:
@@ -147,7 +134,7 @@ def worker(system: str, samples: int, epochs: int, spawn: float, dtype: str) -> 
     clock = CompileClock()
     x, y = _data(samples)
     marks = _flax(x, y, epochs, dtype) if system == "flax-nnx" else _keras_api(system, x, y, epochs, dtype)
-    return interleaved.result(system, samples, marks, spawn, clock)
+    return text_fit.result(system, samples, marks, spawn, clock)
 
 
 def main() -> None:
@@ -164,11 +151,14 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.samples, args.epochs, args.spawn, args.dtype)))
         return
-    runs = interleaved.run_rounds(__file__, args.systems.split(","), args.rounds,
-                                  ["--samples", str(args.samples), "--epochs", str(args.epochs), "--dtype", args.dtype])
-    text = interleaved.report(f"Transformer-block classifier ({args.rounds} rounds interleaved, {args.samples} samples, "
-                              f"{args.epochs} timed epochs per run, batch {BATCH}, sequences of {LENGTH}, "
-                              f"{args.dtype})", runs)
+    runs = text_fit.rounds(__file__, args.systems.split(","), args.rounds,
+                           ["--samples", str(args.samples), "--epochs", str(args.epochs), "--dtype", args.dtype])
+    import jax
+    text = "\n".join([f"# Transformer-block classifier, {datetime.date.today()} ({args.rounds} rounds interleaved, "
+                      f"{args.samples} samples, {args.epochs} timed epochs per run, batch {BATCH}, sequences of "
+                      f"{LENGTH}, {args.dtype}; device: {jax.default_backend()}, {os.cpu_count()} cores)", "",
+                      f"Command: `python benchmarks/transformer.py {' '.join(sys.argv[1:])}`", "",
+                      *text_fit.table(runs)])
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
