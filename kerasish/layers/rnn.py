@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from kerasish import activations
+from kerasish.layers._lstm_scan import lstm_scan
 from kerasish.layers.base import Layer
 from kerasish.layers.rnn_cells import (GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _RecurrentCell,
                                        call_cell, cell_output_size, initial_cell_state)
@@ -37,17 +39,30 @@ class _States(nnx.Module, pytree=False):
         self.values = [NonTrainableVariable(v, trainable=False, name="rnn_state") for v in values]
 
 
+def _fusable(cell, recurrent_masks) -> bool:
+    """Whether `_lstm_scan` (hand-written backward pass) computes this cell's loop."""
+    return (type(cell)._recurrence is LSTMCell._recurrence and isinstance(cell, LSTMCell) and recurrent_masks is None
+            and cell.activation is activations.tanh and cell.recurrent_activation is activations.sigmoid)
+
+
 def _program(cell, step_shape, dtype, training):
-    """(project, step) for one sequence: `project` maps time-major inputs to what `step(x_t, states)`
-    takes; dropout masks are drawn here, once. Built-in cells project all timesteps at once."""
+    """(project, step, fused) for one sequence: `project` maps time-major inputs to what
+    `step(x_t, states)` takes; dropout masks are drawn here, once. Built-in cells project all
+    timesteps at once. `fused(z, states, valid, reverse) -> (states, every h)` is the whole loop
+    for an LSTM with tanh / sigmoid and no recurrent dropout, else None."""
     if isinstance(cell, _RecurrentCell):
         input_masks, recurrent_masks = cell._dropout_masks(step_shape, dtype, training)
+        fused = None
+        if _fusable(cell, recurrent_masks):
+            def fused(z, states, valid, reverse):
+                h, c, every_h = lstm_scan(z, cell.recurrent_kernel.value, states[0], states[1], valid, reverse)
+                return [h, c], every_h
         return (lambda x: cell._input_projection(x, input_masks),
-                lambda x_t, states: cell._recurrence(x_t, list(states), recurrent_masks))
+                lambda x_t, states: cell._recurrence(x_t, list(states), recurrent_masks), fused)
     if isinstance(cell, StackedRNNCells):
         programs, shape = [], step_shape
         for inner in cell.cells:
-            programs.append(_program(inner, shape, dtype, training))
+            programs.append(_program(inner, shape, dtype, training)[:2])
             shape = (step_shape[0], cell_output_size(inner))
 
         def stacked_step(x_t, states):
@@ -57,8 +72,8 @@ def _program(cell, step_shape, dtype, training):
                 x_t, new = step(x_t if index == 0 else project(x_t), state if nested else [state])
                 new_states.append(list(new) if nested else new[0])
             return x_t, new_states
-        return programs[0][0], stacked_step
-    return (lambda x: x), (lambda x_t, states: call_cell(cell, x_t, list(states), training))
+        return programs[0][0], stacked_step, None
+    return (lambda x: x), (lambda x_t, states: call_cell(cell, x_t, list(states), training)), None
 
 
 def _outputs_its_state(cell) -> bool:
@@ -224,12 +239,20 @@ class RNN(Layer):
     def _loop(self, sequences, states, mask, training):
         """(last output, outputs in processing order (batch, time, ...) or None, final states)."""
         xs = jnp.swapaxes(sequences, 0, 1)  # time-major
-        project, step = _program(self.cell, (sequences.shape[0], *sequences.shape[2:]), sequences.dtype, training)
+        project, step, fused = _program(self.cell, (sequences.shape[0], *sequences.shape[2:]), sequences.dtype,
+                                        training)
         xs = project(xs)
         valid = None
         if mask is not None:
             valid = jnp.swapaxes(jnp.asarray(mask).astype(bool), 0, 1)
             valid = valid[..., None] if valid.ndim == 2 else jnp.any(valid, axis=tuple(range(2, valid.ndim)))[..., None]
+        if fused is not None and not self.unroll:
+            states, every_h = fused(xs, states, valid, self.go_backwards)
+            if self.zero_output_for_mask and valid is not None:
+                every_h = jnp.where(valid, every_h, jnp.zeros((), every_h.dtype))
+            if self.go_backwards:
+                every_h = jnp.flip(every_h, axis=0)
+            return every_h[-1], jnp.swapaxes(every_h, 0, 1), states
         collect = self.return_sequences or not _outputs_its_state(self.cell)
         stacked = isinstance(self.cell, StackedRNNCells)
         carry_output = self.unroll and valid is not None  # Keras's unrolled loop repeats the last output

@@ -252,3 +252,32 @@ def test_fit_embedding_lstm_dense_matches_keras_loss():
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     for a, b in zip(ours.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(return_sequences=True, go_backwards=True),
+                                     dict(return_sequences=True, zero_output_for_mask=True)],
+                         ids=["last", "sequences-backwards", "zero-output"])
+def test_lstm_gradients_with_mask_match_keras(options):
+    """The LSTM's hand-written backward pass (kerasish.layers._lstm_scan) against Keras's autodiff."""
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+    ref, ours = _pair("LSTM", units=3, **options)
+    _copy(ref, ours)
+    probe = np.random.default_rng(5).normal(size=np.shape(ref(X))).astype("float32")
+
+    frozen = [v.value for v in ref.non_trainable_variables]  # the seed generator's state
+
+    def keras_loss(weights, x):
+        return jnp.sum(ref.stateless_call(weights, frozen, x, mask=MASK)[0] * probe)
+    expected = jax.grad(keras_loss, argnums=(0, 1))([v.value for v in ref.trainable_variables], jnp.asarray(X))
+    graphdef, params, rest = nnx.split(ours, nnx.Param, ...)
+
+    def our_loss(p, x):
+        return jnp.sum(nnx.merge(graphdef, p, rest, copy=True)(x, mask=MASK) * probe)
+    grads, x_grad = jax.grad(our_loss, argnums=(0, 1))(params, jnp.asarray(X))
+    by_path = dict(nnx.to_flat_state(grads))
+    paths = {id(node): path for path, node in nnx.iter_graph(ours)}
+    for weight, g in zip(ours.trainable_weights, expected[0]):
+        _same(by_path[paths[id(weight)]].get_value(), g, 1e-4)
+    _same(x_grad, expected[1], 1e-4)
