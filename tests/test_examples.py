@@ -23,6 +23,7 @@ EXPECTED = {
     "mnist_cnn": ["mnist_cnn_history.png"],
     "pass_the_class": ["pass_the_class.png"],
     "study_advisor": None,
+    "adding_machine": ["adding_machine.png"],
     "optimizers": ["optimizers.png"],
     "vanishing_gradients": ["vanishing_gradients.png", "vanishing_gradients_loss.png"],
     "overfitting": ["overfitting.png"],

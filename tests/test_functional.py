@@ -251,3 +251,14 @@ def test_unknown_dimensions_probe_past_kernel_sizes_and_strides():
 def test_input_shape_must_be_a_tuple_as_in_keras():
     with pytest.raises(ValueError, match="Cannot convert '784' to a shape."):
         keras.Input(shape=784)
+
+
+def test_keras_tensor_names_and_repr_are_keras():
+    keras.backend.clear_session()
+    keras_ref.backend.clear_session()
+    for lib in (keras, keras_ref):
+        unnamed, named = lib.Input((3,)), lib.Input((3,), name="x")
+        dense = lib.layers.Dense(2)(named)
+        assert [unnamed.name, named.name, dense.name] == ["keras_tensor", "x", "keras_tensor_1"]
+        assert repr(dense) == ("<KerasTensor shape=(None, 2), dtype=float32, sparse=False, ragged=False, "
+                               "name=keras_tensor_1>")

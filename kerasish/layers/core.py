@@ -48,7 +48,7 @@ class InputLayer(Layer):
         self.input_dtype = jnp.dtype(dtype or "float32").name
         self.built = True
         self._output_shape = self.batch_shape
-        tensor = KerasTensor(self.batch_shape, self.input_dtype, self.name)
+        tensor = KerasTensor(self.batch_shape, self.input_dtype, name)
         tensor._keras_history = symbolic.Node(self, (), {}, tensor)
         self._inbound_nodes.values.append(tensor._keras_history)
 

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from kerasish.layers import context, masks
+from kerasish.utils import naming
 
 # Unknown dimensions are traced at these two sizes: large enough for any kernel or pooling window,
 # 60 apart so strides up to 60 still give different output sizes, divisible by 2, 3, 4, 5, 6, 10,
@@ -31,7 +32,8 @@ class KerasTensor:
     def __init__(self, shape, dtype: Any = "float32", name: str | None = None):
         self.shape = tuple(shape)
         self.dtype = jnp.dtype(dtype).name
-        self.name = name
+        self.name = name or naming.unique_name("keras_tensor")
+        self.sparse = self.ragged = False  # kerasish has neither; Keras's attributes, always False
         self._keras_history: "Node | None" = None
         self._keras_mask: "KerasTensor | None" = None
 
@@ -40,7 +42,8 @@ class KerasTensor:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, ragged={self.ragged}, "
+                f"name={self.name}>")
 
     def __array__(self, *args, **kwargs):
         raise TypeError(f"A KerasTensor is symbolic: it has no value. {self!r} cannot become a NumPy array; "
