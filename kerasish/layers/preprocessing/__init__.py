@@ -1,24 +1,26 @@
 """Preprocessing layers that run on arrays (Keras 3's `keras.layers` preprocessing family).
 
 Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
-RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation), `normalization`
-(Normalization), `categorical` (CategoryEncoding, Discretization), `hashing` (Hashing, over the
-hashes of `_hash64`),
+RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation), `color`
+(RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
+RandomSaturation, RandomHue, RandomSharpness, RandomPosterization), `normalization` (Normalization),
+`categorical` (CategoryEncoding, Discretization), `hashing` (Hashing, over the hashes of `_hash64`),
 `integer_lookup` (IntegerLookup); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
 in `kerasish.layers.rescaling`.
 
 Not here: StringLookup and TextVectorization, which need TensorFlow's string ops in Keras 3 too
-(`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other image
-augmentations (RandomGrayscale, RandomHue, MixUp, RandAugment, ...), which kerasish does not have yet.
+(`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other augmentation and
+audio layers (MixUp, CutMix, RandAugment, AugMix, RandomShear, RandomPerspective, ...).
 """
 
 from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.color import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.geometric import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.hashing import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.image import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.integer_lookup import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.normalization import *  # noqa: F401,F403
-from kerasish.layers.preprocessing import categorical, geometric, hashing, image, integer_lookup, normalization
+from kerasish.layers.preprocessing import categorical, color, geometric, hashing, image, integer_lookup, normalization
 
-__all__ = [*categorical.__all__, *geometric.__all__, *hashing.__all__, *image.__all__, *integer_lookup.__all__,
+__all__ = [*categorical.__all__, *color.__all__, *geometric.__all__, *hashing.__all__, *image.__all__, *integer_lookup.__all__,
            *normalization.__all__]
