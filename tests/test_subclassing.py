@@ -315,3 +315,29 @@ def test_a_layer_with_unserializable_arguments_and_no_get_config_says_so():
             self.initializer = initializer
     with pytest.raises(NotImplementedError, match="must override `get_config\\(\\)`"):
         Holder(keras.initializers.Zeros()).get_config()
+
+
+def test_fit_and_evaluate_without_targets_when_the_loss_is_add_loss_only():
+    """The built-in-methods guide's endpoint-layer pattern: compile without a loss, the model adds
+    its own; fit and evaluate take a dict of inputs and no `y` (history equals Keras's)."""
+    results = []
+    x = {"inputs": np.random.default_rng(0).normal(size=(16, 3)).astype("float32"),
+         "targets": np.random.default_rng(1).normal(size=(16, 2)).astype("float32")}
+    weights = None
+    for lib in (keras_ref, keras):
+        class Endpoint(lib.layers.Layer):
+            def call(self, targets, logits):
+                self.add_loss(lib.ops.mean((targets - logits) ** 2))
+                return logits
+        inputs, targets = lib.Input((3,), name="inputs"), lib.Input((2,), name="targets")
+        model = lib.Model([inputs, targets], Endpoint()(targets, lib.layers.Dense(2)(inputs)))
+        weights = weights or [np.full(w.shape, 0.1, "float32") for w in model.get_weights()]
+        model.set_weights(weights)
+        model.compile(optimizer=lib.optimizers.SGD(0.1))
+        history = model.fit(x, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+        results.append((history["loss"], model.evaluate(x, batch_size=8, verbose=0)))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5)
+    with pytest.raises(ValueError, match="need targets"):
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(x, verbose=0)

@@ -119,6 +119,11 @@ class Engine:
         scale_loss = getattr(self.optimizer, "scale_loss", None) or (lambda loss: loss)
         return StepSpec(graph, tuple(self.metrics or ()), trainable, scale_loss, constrained)
 
+    def needs_targets(self) -> bool:
+        """Whether the default steps need `y`: a compiled loss or compiled metrics read it; a
+        model trained only by its `add_loss` losses does not."""
+        return self.loss is not None or bool(self.metric_ids)
+
     # -- moving arrays between the Python objects and the pure state -----------------------
     def pull(self) -> TrainState:
         self._follow_schedule()

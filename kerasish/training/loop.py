@@ -136,7 +136,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         raise ValueError("`validation_split` is only supported for arrays, not for generators or iterables.")
 
     runner, eval_runner = _runners(model, engine)
-    need_y, need_val_y = runner is engine, eval_runner is engine  # a model's own steps may train without y
+    # A model's own steps may train without y; so may the default step when the loss is only the
+    # model's add_loss (compile without `loss` and without metrics), as in Keras.
+    need_y, need_val_y = runner is engine and engine.needs_targets(), eval_runner is engine and engine.needs_targets()
     train = Source(engine, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, need_y=need_y)
     val = None
     if validation_split and validation_data is None:
@@ -279,7 +281,7 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None) -> d
     runner, _ = _runners(model, engine)
     if runner is not engine:
         return _custom_train_on_batch(model, runner, x, y, sample_weight, class_weight)
-    source = Source(engine, x, y, sample_weight, class_weight, None, None, need_y=True)
+    source = Source(engine, x, y, sample_weight, class_weight, None, None, need_y=engine.needs_targets())
     source.batch_size = source.arrays.n
     source.steps = 1
     _prepare(model, source)
@@ -350,7 +352,8 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     if x is None:
         raise ValueError("`evaluate` needs data: pass `x` and `y`.")
     _, runner = _runners(model, engine)
-    source = Source(engine, x, y, sample_weight, None, batch_size, steps, need_y=runner is engine)
+    source = Source(engine, x, y, sample_weight, None, batch_size, steps,
+                    need_y=runner is engine and engine.needs_targets())
     _prepare(model, source, runner)
     cbs = _make_callbacks(model, callbacks, verbose, add_history=False, steps=source.steps)
     state = _eval_state(model, engine, runner)
