@@ -182,13 +182,15 @@ def _as_image_pool(pool2d, x, pool, step, padding, data_format) -> jax.Array:
 
 def _pool(inputs, pool_size, strides, padding, data_format, mode: str) -> jax.Array:
     """Keras's max (`mode="max"`) or average pool of any rank on `lax.reduce_window`, except
-    floating 1-D and 2-D max pools: `kerasish.kernels.max_pool2d`, whose gradient is 2.4x faster
-    on CPU, transposes included. (Its average pool is `reduce_window` too, so average pools of
-    every rank stay in their own layout.)"""
+    floating 1-D and 2-D max pools: `kerasish.kernels.max_pool2d`, whose compiled gradient is
+    2.3-2.8x faster on CPU, transposes included (`benchmarks/pool_lowering.py`). Elsewhere that
+    kernel is `reduce_window` itself, so channels_first inputs are not transposed for it there;
+    its average pool is `reduce_window` on every backend, so average pools stay in their layout."""
     data_format, padding = data_format_of(data_format), normalize_padding(padding)
     x = jnp.asarray(inputs)
     pool, step, window, window_strides = _window(x, pool_size, strides, data_format)
-    if mode == "max" and x.ndim in (3, 4) and jnp.issubdtype(x.dtype, jnp.floating):
+    if (mode == "max" and x.ndim in (3, 4) and jnp.issubdtype(x.dtype, jnp.floating)
+            and (data_format == "channels_last" or jax.default_backend() == "cpu")):
         return _as_image_pool(kernels.max_pool2d, x, pool, step, padding, data_format)
     if mode == "max":
         return lax.reduce_window(x, _lowest(x.dtype), lax.max, window, window_strides, padding.upper())

@@ -62,3 +62,19 @@ def test_integer_max_pool_under_jit():
     ours = jax.jit(lambda x: kerasish.ops.max_pool(x, 2, 2, "same"))(x)
     np.testing.assert_array_equal(ours, keras_ref.ops.max_pool(x.astype("float32"), 2, 2, "same"))
     assert ours.dtype == jnp.int32
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_max_pool_off_cpu_lowering_matches_keras(monkeypatch, rank, data_format):
+    # Off the CPU, channels_first max pools stay in their layout (plain reduce_window) and
+    # kernels.max_pool2d lowers to reduce_window: both still give Keras's values and gradients.
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    x = rand(*SHAPES[rank], seed=rank)
+    if data_format == "channels_first":
+        x = np.ascontiguousarray(np.moveaxis(x, -1, 1))
+    value, grad = _compiled_value_and_grad(lambda x: kerasish.ops.max_pool(x, 2, 1, "same", data_format), x)
+    ref_value, ref_grad = _compiled_value_and_grad(
+        lambda x: keras_ref.ops.max_pool(x, 2, 1, "same", data_format), x)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-4)
