@@ -313,3 +313,47 @@ def test_plot_model_says_what_to_install(tmp_path, monkeypatch):
         keras.utils.model_to_dot(model)
     with pytest.raises(ValueError, match="has not yet been built"):
         keras.utils.plot_model(keras.Sequential([keras.layers.Dense(2)]))
+
+
+# -- image helpers, is_keras_tensor, standardize_dtype ----------------------------------------
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(target_size=(8, 12), interpolation="bilinear"),
+                                    dict(target_size=(8, 12), interpolation="bicubic", keep_aspect_ratio=True),
+                                    dict(color_mode="grayscale"), dict(color_mode="rgba", target_size=(40, 10))])
+def test_image_helpers_match_keras(tmp_path, kwargs):
+    """save_img / load_img / img_to_array / array_to_img give Keras 3's arrays, pixel for pixel."""
+    x = np.random.default_rng(0).random((20, 30, 3)).astype("float32")
+    arrays = []
+    for lib in (keras, keras_ref):
+        path = tmp_path / f"{lib.__name__}.png"
+        lib.utils.save_img(path, x)
+        image = lib.utils.load_img(path, **kwargs)
+        arrays.append((image.mode, lib.utils.img_to_array(image), lib.utils.img_to_array(image, "channels_first")))
+    assert arrays[0][0] == arrays[1][0]
+    np.testing.assert_array_equal(arrays[0][1], arrays[1][1])
+    np.testing.assert_array_equal(arrays[0][2], arrays[1][2])
+
+
+def test_array_to_img_modes_and_errors(tmp_path):
+    x = np.arange(24, dtype="float32").reshape(2, 3, 4)
+    for lib in (keras, keras_ref):
+        assert lib.utils.array_to_img(x).mode == "RGBA"
+        assert lib.utils.array_to_img(x[..., :1] * 100, scale=False).mode == "I"
+        assert lib.utils.array_to_img(np.moveaxis(x[..., :3], -1, 0), data_format="channels_first").size == (3, 2)
+        with pytest.raises(ValueError, match="rank 3"):
+            lib.utils.array_to_img(x[0])
+        with pytest.raises(ValueError, match="Unsupported channel number"):
+            lib.utils.array_to_img(np.zeros((2, 2, 2)))
+    keras.utils.save_img(tmp_path / "x.png", x)
+    with pytest.raises(ValueError, match="color_mode"):
+        keras.utils.load_img(tmp_path / "x.png", color_mode="cmyk")
+    with pytest.raises(ValueError, match="interpolation"):
+        keras.utils.load_img(tmp_path / "x.png", target_size=(4, 4), interpolation="magic")
+    with pytest.raises(TypeError, match="path-like"):
+        keras.utils.load_img(3)
+
+
+def test_is_keras_tensor_and_standardize_dtype():
+    assert keras.utils.is_keras_tensor(keras.Input((3,))) and not keras.utils.is_keras_tensor(np.ones(3))
+    for name in ("float32", "int8", "bool", "float64"):
+        assert keras.utils.standardize_dtype(name) == keras_ref.utils.standardize_dtype(name)

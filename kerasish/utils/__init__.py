@@ -8,6 +8,7 @@ from kerasish.utils.plotting import (plot_curves, plot_decision_boundary, plot_f
                                      plot_gradient_norms, plot_history)
 from kerasish.utils.dataset_utils import ArrayDataset, split_dataset
 from kerasish.utils.file_utils import get_file
+from kerasish.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from kerasish.utils.model_visualization import model_to_dot, plot_model
 from kerasish.utils.progbar import Progbar
 from kerasish.utils.py_dataset import PyDataset, Sequence
@@ -78,6 +79,13 @@ __all__ += ["ArrayDataset", "PyDataset", "Sequence", "get_file", "model_to_dot",
 __all__ += ["CustomObjectScope", "clear_session", "custom_object_scope", "deserialize_keras_object",
             "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable",
             "serialize_keras_object"]
+__all__ += ["array_to_img", "img_to_array", "is_keras_tensor", "load_img", "save_img", "standardize_dtype"]
+
+
+def is_keras_tensor(x) -> bool:
+    """Whether `x` is a symbolic tensor of the functional API (`keras.Input(...)`, a layer's output on one)."""
+    from kerasish.layers.symbolic import KerasTensor
+    return isinstance(x, KerasTensor)
 
 
 def __getattr__(name: str):
@@ -86,6 +94,9 @@ def __getattr__(name: str):
     if name == "deserialize_keras_object":
         from kerasish.saving.objects import deserialize_keras_object
         return deserialize_keras_object
+    if name == "standardize_dtype":
+        from kerasish.ops.dtypes import standardize_dtype
+        return standardize_dtype
     if name == "clear_session":
         from kerasish import clear_session
         return clear_session
