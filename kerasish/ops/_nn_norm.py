@@ -49,16 +49,22 @@ def moments(x, axes: Axes, keepdims: bool = False, synchronized: bool = False):
 def batch_normalization(x, mean, variance, axis: int, offset=None, scale=None,
                         epsilon: float = 1e-3) -> jax.Array:
     """`(x - mean) / sqrt(variance + epsilon) * scale + offset`, the statistics laid along `axis`."""
-    x, mean, variance = jnp.asarray(x), jnp.asarray(mean), jnp.asarray(variance)
+    x = jnp.asarray(x)
     shape = [1] * x.ndim
-    shape[axis] = mean.shape[0]
-    inv = lax.rsqrt(variance.reshape(shape) + epsilon)
+    shape[axis] = jnp.shape(mean)[0]
+    mean, variance, offset, scale = (None if v is None else jnp.asarray(v).reshape(shape)
+                                     for v in (mean, variance, offset, scale))
+    return _standardize(x, mean, variance, scale, offset, epsilon)
+
+
+def _standardize(x, mean, variance, scale, offset, epsilon) -> jax.Array:
+    """`(x - mean) / sqrt(variance + epsilon) * scale + offset` (statistics and parameters
+    broadcastable against `x`; `scale` / `offset` may be None) as one multiply-add."""
+    inv = lax.rsqrt(variance + epsilon)
     if scale is not None:
-        inv = inv * jnp.asarray(scale).reshape(shape)
-    shift = -mean.reshape(shape) * inv
-    if offset is not None:
-        shift = shift + jnp.asarray(offset).reshape(shape)
-    return x * inv + shift
+        inv = inv * scale
+    shift = -mean * inv
+    return x * inv + (shift if offset is None else shift + offset)
 
 
 def normalize(x, axis: Axes = -1, order: int = 2, epsilon: float | None = None) -> jax.Array:
@@ -124,11 +130,7 @@ def layer_normalization(x, gamma=None, beta=None, axis: Axes = -1, epsilon: floa
         out = x * lax.rsqrt(jnp.var(x, axis=tuple(axes), keepdims=True) + epsilon)
         return (out if gamma is None else out * gamma).astype(original)
     mean, variance = moments(x, tuple(axes), keepdims=True)
-    inv = lax.rsqrt(variance + epsilon)
-    if gamma is not None:
-        inv = inv * gamma
-    shift = -mean * inv if beta is None else beta - mean * inv
-    return (x * inv + shift).astype(original)
+    return _standardize(x, mean, variance, gamma, beta, epsilon).astype(original)
 
 
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
