@@ -341,3 +341,34 @@ def test_fit_and_evaluate_without_targets_when_the_loss_is_add_loss_only():
     with pytest.raises(ValueError, match="need targets"):
         model.compile(optimizer="sgd", loss="mse")
         model.fit(x, verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["add_loss", "activity_regularizer"])
+def test_batch_dependent_losses_see_only_the_real_rows_of_a_partial_batch(kind):
+    """20 rows in batches of 8 (and evaluate's default 32): the last batch is partial. A loss the
+    model computes from the batch must see only its real rows, as in Keras (history, evaluate)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3)).astype("float32")
+    y = rng.normal(size=(20, 2)).astype("float32")
+    results, weights = [], None
+    for lib in (keras_ref, keras):
+        class Penalty(lib.layers.Layer):
+            def call(self, h):
+                self.add_loss(lib.ops.mean(lib.ops.square(h - 1.0)))
+                return h
+        inputs = lib.Input((3,))
+        if kind == "add_loss":
+            h = Penalty()(lib.layers.Dense(4)(inputs))
+        else:
+            h = lib.layers.Dense(4, activity_regularizer=lib.regularizers.L2(0.1))(inputs)
+        model = lib.Model(inputs, lib.layers.Dense(2)(h))
+        weights = weights or [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in model.get_weights()]
+        model.set_weights(weights)
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+        results.append((history["loss"], model.evaluate(x, y, verbose=0), model.get_weights()))
+    (ref_loss, ref_eval, ref_weights), (loss, evaluation, trained) = results
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    np.testing.assert_allclose(evaluation, ref_eval, rtol=1e-5)
+    for ours, theirs in zip(trained, ref_weights):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)

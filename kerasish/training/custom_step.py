@@ -91,6 +91,28 @@ def unpadded(fn):
     return run
 
 
+def exact_tail(fn, returns_state: bool):
+    """The engine's k-step function `fn` (train: `(state, mstate)` back, else `mstate`), with an
+    epoch's partial last batch run on its real rows only, in a call of its own (one more trace for
+    that shape, as in Keras); in its chunk that batch's mask is zeroed, so the other steps run as
+    they are and the padded batch counts for nothing (skipped in training, weight zero in evaluation)."""
+    def run(state, mstate, data, indices, masks):
+        rows = _real_rows(masks)
+        width = masks.shape[1]
+        partial = [i for i, n in enumerate(rows) if 0 < n < width]
+        if not partial:
+            return fn(state, mstate, data, indices, masks)
+        i, n = partial[-1], rows[partial[-1]]
+        if any(r == width for r in rows):
+            zeroed = np.array(masks, copy=True)
+            zeroed[i] = 0
+            out = fn(state, mstate, data, indices, zeroed)
+            state, mstate = out if returns_state else (state, out)
+        tail = jax.tree.map(lambda a: a[i:i + 1, :n], data)
+        return fn(state, mstate, tail, indices, np.ones((1, n), np.float32))
+    return run
+
+
 def default_eval_state(model) -> TrainState:
     """The engine's state for evaluating or predicting (no optimizer state): used for a model whose
     own `train_step` keeps the optimizer state in Keras's layout, which the engine's `pull` would replace."""

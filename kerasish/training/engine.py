@@ -119,6 +119,17 @@ class Engine:
         scale_loss = getattr(self.optimizer, "scale_loss", None) or (lambda loss: loss)
         return StepSpec(graph, tuple(self.metrics or ()), trainable, scale_loss, constrained)
 
+    def adds_batch_losses(self, sample_x) -> bool:
+        """Whether the model adds losses computed from the batch in training (`add_loss`, activity
+        regularizers), so that a partial batch must run on its real rows only (cached per model
+        structure; `sample_x` is one batch of inputs, only its shapes and dtypes matter)."""
+        key = self._key("batch_losses")
+        if key not in self._functions:
+            graph, params, rest = nnx.split(self.model, self.model._trainable_filter(), ...)
+            sample = jax.tree.map(lambda a: jax.ShapeDtypeStruct((1, *np.shape(a)[1:]), _dtype_of(a)), sample_x)
+            self._functions[key] = steps.adds_batch_losses(graph, params, rest, sample)
+        return self._functions[key]
+
     def needs_targets(self) -> bool:
         """Whether the default steps need `y`: a compiled loss or compiled metrics read it; a
         model trained only by its `add_loss` losses does not."""
@@ -330,3 +341,9 @@ def _key_names(keypath) -> tuple:
 def _signature(tree) -> Any:
     """Tree structure and leaf shapes: whether an optimizer state still fits the parameters."""
     return jax.tree.structure(tree), tuple(jnp.shape(leaf) for leaf in jax.tree.leaves(tree))
+
+
+def _dtype_of(array) -> Any:
+    """An input's dtype as the engine feeds it: float64 data arrives as float32."""
+    dtype = np.asarray(array[:1]).dtype if not hasattr(array, "dtype") else np.dtype(array.dtype)
+    return np.float32 if dtype == np.float64 else dtype

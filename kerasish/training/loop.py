@@ -119,6 +119,14 @@ def _exact(engine, runner) -> bool:
     return runner is engine and custom_step.needs_exact_batches(engine)
 
 
+def _batch_losses(engine, runner, source: Source) -> bool:
+    """Whether the engine's path must run an epoch's partial last batch on its real rows: the model
+    adds losses computed from the batch (`add_loss`, activity regularizers), which padded rows
+    would change."""
+    return runner is engine and engine.distribution is None and source.sample_x is not None and \
+        engine.adds_batch_losses(source.sample_x)
+
+
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
         initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
@@ -168,7 +176,10 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     k = 1 if exact else k
     sync = _StateSync(runner, cbs)
     train_fn = runner.train_function(k, skip_empty=k > 1)
-    train_fn = custom_step.unpadded(train_fn) if exact else train_fn
+    if exact:
+        train_fn = custom_step.unpadded(train_fn)
+    elif _batch_losses(engine, runner, train):
+        train_fn = custom_step.exact_tail(train_fn, returns_state=True)
     want_batch_end = cbs.wants("on_train_batch_end")
     want_batch_begin = cbs.wants("on_train_batch_begin")
     model.stop_training = False
@@ -314,7 +325,10 @@ def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
     exact = _exact(model._engine, engine)
     k = engine.steps_per_call(source.steps, False) if source.arrays is not None and not exact else 1
     eval_fn = engine.eval_function(k)
-    eval_fn = custom_step.unpadded(eval_fn) if exact else eval_fn
+    if exact:
+        eval_fn = custom_step.unpadded(eval_fn)
+    elif _batch_losses(model._engine, engine, source):
+        eval_fn = custom_step.exact_tail(eval_fn, returns_state=False)
     mstate = engine.init_metric_state()
     for data, idx, msk, last_step in source.chunks(k, shuffle=False, seed=0, epoch=0):
         mstate = eval_fn(state, mstate, data, idx, msk)

@@ -85,6 +85,23 @@ def timestep_weights(y_pred, weights, steps: list):
     return treedef.unflatten(combined)
 
 
+def adds_batch_losses(graph, params, rest, x) -> bool:
+    """Whether the model's forward pass in training adds losses computed from the batch
+    (`add_loss`, activity regularizers): those must never see padded rows. Found by tracing the
+    forward pass abstractly (`jax.eval_shape`, nothing runs)."""
+    found = []
+
+    def forward(params, rest, x):
+        model = nnx.merge(graph, params, rest, copy=True)
+        ctx = context.CallContext(training=True)
+        with context.scope(ctx):
+            model(x, training=True)
+        found.append(any(ctx.losses.values()))
+        return jnp.zeros(())
+    jax.eval_shape(forward, params, rest, x)
+    return found[0]
+
+
 def masked(sample_weight, mask):
     """The sample weights (one array, or one per output) times the real-rows mask."""
     return jax.tree.map(lambda w: w * mask, sample_weight)
