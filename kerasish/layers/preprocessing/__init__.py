@@ -1,16 +1,16 @@
 """Preprocessing layers that run on arrays (Keras 3's `keras.layers` preprocessing family).
 
 Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
-RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation), `color`
+RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation, RandomShear), `color`
 (RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
 RandomSaturation, RandomHue, RandomSharpness, RandomPosterization), `normalization` (Normalization),
 `categorical` (CategoryEncoding, Discretization), `hashing` (Hashing, over the hashes of `_hash64`),
-`integer_lookup` (IntegerLookup); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
+`integer_lookup` (IntegerLookup), `pipeline` (Pipeline); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
 in `kerasish.layers.rescaling`.
 
 Not here: StringLookup and TextVectorization, which need TensorFlow's string ops in Keras 3 too
 (`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other augmentation and
-audio layers (MixUp, CutMix, RandAugment, AugMix, RandomShear, RandomPerspective, ...).
+audio layers (MixUp, CutMix, RandAugment, AugMix, RandomPerspective, RandomErasing, ...).
 """
 
 from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403
@@ -20,7 +20,9 @@ from kerasish.layers.preprocessing.hashing import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.image import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.integer_lookup import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.normalization import *  # noqa: F401,F403
-from kerasish.layers.preprocessing import categorical, color, geometric, hashing, image, integer_lookup, normalization
+from kerasish.layers.preprocessing.pipeline import *  # noqa: F401,F403
+from kerasish.layers.preprocessing import (categorical, color, geometric, hashing, image, integer_lookup, normalization,
+                                           pipeline)
 
 __all__ = [*categorical.__all__, *color.__all__, *geometric.__all__, *hashing.__all__, *image.__all__, *integer_lookup.__all__,
-           *normalization.__all__]
+           *normalization.__all__, *pipeline.__all__]

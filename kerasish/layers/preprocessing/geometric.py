@@ -1,4 +1,4 @@
-"""RandomRotation, RandomZoom, RandomTranslation: random affine warps of images in training.
+"""RandomRotation, RandomZoom, RandomTranslation, RandomShear: random affine warps of images in training.
 
 Each draws its parameters from its `generator` as Keras 3 does (same calls, shapes and order, so an
 int `seed` reproduces Keras's warps on the JAX backend), builds Keras's `(batch, 8)` projective
@@ -137,4 +137,49 @@ class RandomTranslation(_AffineLayer):
         return self.config(height_factor=self.height_factor, width_factor=self.width_factor, **self.warp_config())
 
 
-__all__ = ["RandomRotation", "RandomTranslation", "RandomZoom"]
+_SHEAR_MESSAGE = "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
+
+
+def _shear_pair(factor, name: str) -> tuple[float, float]:
+    """Keras's shear factors: a number `f` in [0, 1] means `(-f, f)`. A pair may reach down to -1
+    (Keras 3 refuses negative values there, so it cannot load its own config of `x_factor=0.3`,
+    which is `(-0.3, 0.3)`; kerasish reads it)."""
+    values = factor if isinstance(factor, (tuple, list)) else [factor]
+    if (isinstance(factor, (tuple, list)) and len(factor) != 2) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise ValueError(_SHEAR_MESSAGE + f"Received: {name}={factor}")
+    lowest = -1.0 if isinstance(factor, (tuple, list)) else 0.0
+    for v in values:
+        if v > 1.0 or v < lowest:
+            raise ValueError(_SHEAR_MESSAGE + f"Received: input_number={v}")
+    if isinstance(factor, (tuple, list)):
+        lower, upper = sorted(factor)
+        return lower, upper
+    return -abs(factor), abs(factor)
+
+
+class RandomShear(_AffineLayer):
+    """Shears each image: horizontally by a factor drawn from `x_factor`, vertically from `y_factor`
+    (each a number `f` meaning `[-f, f]`, or a pair in [0, 1]), both in a random direction."""
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor = _shear_pair(x_factor, "x_factor")
+        self.y_factor = _shear_pair(y_factor, "y_factor")
+
+    def transform(self, batch, height, width):
+        dtype = self.compute_dtype
+        draw = random.uniform((batch, 1), 0, 1, dtype=dtype, seed=self.generator)
+        direction = jnp.where(draw > 0.5, -jnp.ones_like(draw), jnp.ones_like(draw))
+        shear_y = random.uniform((batch, 1), *self.y_factor, dtype=dtype, seed=self.generator)
+        shear_x = random.uniform((batch, 1), *self.x_factor, dtype=dtype, seed=self.generator)
+        shear = jnp.concatenate([shear_x, shear_y], axis=1) * direction
+        ones, zeros = jnp.ones((batch,), dtype), jnp.zeros((batch,), dtype)
+        return jnp.stack([ones, shear[:, 0], zeros, shear[:, 1], ones, zeros, zeros, zeros], axis=1)
+
+    def get_config(self):
+        return self.config(x_factor=self.x_factor, y_factor=self.y_factor, **self.warp_config())
+
+
+__all__ = ["RandomRotation", "RandomShear", "RandomTranslation", "RandomZoom"]
