@@ -51,12 +51,18 @@ def map_coordinates(inputs, coordinates, order: int, fill_mode: str = "constant"
                                              fill_value)
 
 
-def _batched(images, data_format):
-    """Images as a channels_last batch, and a function restoring the caller's layout."""
+def image_batch_or_image(images, name: str = "images") -> jax.Array:
+    """`images` as an array of rank 3 (one image) or 4 (a batch), else Keras's ValueError."""
     images = jnp.asarray(images)
     if images.ndim not in (3, 4):
-        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of "
-                         f"images). Received input with shape: images.shape={images.shape}")
+        raise ValueError(f"Invalid {name} rank: expected rank 3 (single image) or rank 4 (batch of "
+                         f"images). Received input with shape: {name}.shape={images.shape}")
+    return images
+
+
+def _batched(images, data_format):
+    """Images as a channels_last batch, and a function restoring the caller's layout."""
+    images = image_batch_or_image(images)
     unbatched, first = images.ndim == 3, data_format_of(data_format) == "channels_first"
     x = images[None] if unbatched else images
     x = jnp.transpose(x, (0, 2, 3, 1)) if first else x

@@ -19,6 +19,7 @@ from kerasish.ops._image_warp import (
     elastic_transform,
     gaussian_blur,
     gaussian_kernel_1d,
+    image_batch_or_image,
     map_coordinates,
     perspective_transform,
     sobel_edges,
@@ -37,16 +38,8 @@ SCALE_AND_TRANSLATE_METHODS = ("linear", "bilinear", "trilinear", "cubic", "bicu
                                "lanczos3", "lanczos5")
 
 
-def _images(images, name: str = "images") -> jax.Array:
-    images = jnp.asarray(images)
-    if images.ndim not in (3, 4):
-        raise ValueError(f"Invalid {name} rank: expected rank 3 (single image) or rank 4 (batch of "
-                         f"images). Received input with shape: {name}.shape={images.shape}")
-    return images
-
-
 def _float_images(images, data_format):
-    images, data_format = _images(images), data_format_of(data_format)
+    images, data_format = image_batch_or_image(images), data_format_of(data_format)
     if not jnp.issubdtype(images.dtype, jnp.floating):
         raise ValueError("Invalid images dtype: expected float dtype. Received: "
                          f"images.dtype={standardize_dtype(images.dtype)}")
@@ -55,7 +48,7 @@ def _float_images(images, data_format):
 
 def rgb_to_grayscale(images, data_format: str | None = None) -> jax.Array:
     """Luma `0.2989 R + 0.5870 G + 0.1140 B`, one channel kept; 1-channel images pass through."""
-    images = _images(images)
+    images = image_batch_or_image(images)
     axis = -1 if data_format_of(data_format) == "channels_last" else -3
     if images.shape[axis] not in (1, 3):
         raise ValueError("Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input "
@@ -140,7 +133,7 @@ def resize(images, size, interpolation: str = "bilinear", antialias: bool = Fals
     if fill_mode != "constant":
         raise ValueError("Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
                          f"Received: fill_mode={fill_mode}")
-    images, data_format = _images(images), data_format_of(data_format)
+    images, data_format = image_batch_or_image(images), data_format_of(data_format)
     if crop_to_aspect_ratio or pad_to_aspect_ratio:
         images = _to_aspect(images, data_format, size, crop_to_aspect_ratio, fill_value)
     shape = list(images.shape)
@@ -182,7 +175,7 @@ def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None,
                right_padding=None, target_height=None, target_width=None,
                data_format: str | None = None) -> jax.Array:
     """Zero-pads images; per axis give two of (before, after, target size)."""
-    images, data_format = _images(images), data_format_of(data_format)
+    images, data_format = image_batch_or_image(images), data_format_of(data_format)
     pads = [(0, 0)] * images.ndim
     for axis, names, values in zip(
             _hw_axes(images, data_format),
@@ -203,7 +196,7 @@ def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=N
                 right_cropping=None, target_height=None, target_width=None,
                 data_format: str | None = None) -> jax.Array:
     """Crops images; per axis give two of (cropped before, cropped after, target size)."""
-    images, data_format = _images(images), data_format_of(data_format)
+    images, data_format = image_batch_or_image(images), data_format_of(data_format)
     for axis, names, values in zip(
             _hw_axes(images, data_format),
             (("top_cropping", "bottom_cropping", "target_height"),
@@ -268,7 +261,7 @@ def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding: st
 def ssim(image1, image2, max_val: float = 1.0, filter_size: int = 11, filter_sigma: float = 1.5,
          k1: float = 0.01, k2: float = 0.03, data_format: str | None = None) -> jax.Array:
     """Structural similarity per image (mean over pixels and channels) with a Gaussian window."""
-    image1, image2 = _images(image1, "image1"), _images(image2, "image2")
+    image1, image2 = image_batch_or_image(image1, "image1"), image_batch_or_image(image2, "image2")
     original, compute = image1.dtype, result_type(image1.dtype, float)
     x, y = image1.astype(compute), image2.astype(compute)
     unbatched = x.ndim == 3
