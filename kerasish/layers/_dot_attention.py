@@ -129,6 +129,11 @@ class DotProductAttentionBase(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
              return_attention_scores=False, training=None, use_causal_mask=False):
         """Builds on first use, combines the masks, projects, attends, projects the output."""
+        # The masks are used here: taken off the inputs (as Keras's MultiHeadAttention does), so the
+        # projections, which do not support masking, do not warn about dropping them.
+        for tensor in (query, value, key):
+            if tensor is not None and masks_lib.get_keras_mask(tensor) is not None:
+                masks_lib.set_keras_mask(tensor, None)
         value = self._cast(value)
         key = value if key is None else self._cast(key)
         if self._query_dense is None:  # `Layer.__call__` built from the query's shape alone

@@ -4,6 +4,7 @@ through `check_against_keras` below (copied weights, forward to 1e-5, gradients 
 every input and trainable weight to 1e-4, both compiled; configs both ways)."""
 
 import copy
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -373,3 +374,26 @@ def test_serialized_entries_load_in_keras_and_back(class_name, kwargs):
     assert type(keras_ref.saving.deserialize_keras_object(entry)) is type(ref)
     keras_entry = json.loads(json.dumps(keras_ref.saving.serialize_keras_object(ref)))
     assert type(kerasish.layers.deserialize(keras_entry)) is type(ours)
+
+
+@pytest.mark.parametrize("class_name", ["MultiHeadAttention", "Attention"])
+def test_masks_from_a_masking_embedding_reach_attention_as_in_keras(class_name):
+    tokens = np.array([[3, 5, 2, 0, 0], [7, 1, 0, 0, 0]], "int32")
+    models = []
+    for lib in (keras_ref, kerasish):
+        inputs = lib.Input((5,), dtype="int32")
+        x = lib.layers.Embedding(10, 6, mask_zero=True)(inputs)
+        if class_name == "MultiHeadAttention":
+            y = lib.layers.MultiHeadAttention(2, 3)(x, x)
+        else:
+            y = lib.layers.Attention()([x, x])
+        models.append(lib.Model(inputs, lib.layers.Dense(4)(y)))
+    ref, ours = models
+    ours.set_weights(ref.get_weights())
+    _close(ours(tokens), ref(tokens), FORWARD_TOL, "masked model output")
+    embedded = ours.layers[1](tokens)
+    layer = ours.layers[2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the projections do not see (and drop) the masks
+        out = layer(embedded, embedded) if class_name == "MultiHeadAttention" else layer([embedded, embedded])
+    np.testing.assert_array_equal(get_keras_mask(out), tokens != 0)
