@@ -74,14 +74,21 @@ _ZOOM_MESSAGE = ("The `height_factor` and `width_factor` arguments should be a n
 _TRANSLATION_MESSAGE = "The `factor` argument should be a number (or a list of two numbers) in the range [-1.0, 1.0]. "
 
 
-def _signed_pair(factor, name: str, message: str, open_below: bool) -> tuple[float, float]:
-    """Keras's height/width factors: each value in [-1, 1] ((-1, 1] for zoom); a number `f` is `(-|f|, |f|)`."""
+def _signed_pair(factor, name: str, message: str, open_below: bool = False,
+                 number_low: float = -1.0) -> tuple[float, float]:
+    """Keras's height/width/shear factors: each value in [-1, 1] ((-1, 1] for zoom, a number in
+    [`number_low`, 1]); a number `f` is `(-|f|, |f|)`.
+
+    Raises:
+        ValueError: `message` with the received value.
+    """
     values = factor if isinstance(factor, (tuple, list)) else [factor]
     if (isinstance(factor, (tuple, list)) and len(factor) != 2) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         raise ValueError(message + f"Received: {name}={factor}")
+    low = -1.0 if isinstance(factor, (tuple, list)) else number_low
     for v in values:
-        if v > 1.0 or v < -1.0 or (open_below and v == -1.0):
+        if v > 1.0 or v < low or (open_below and v == -1.0):
             raise ValueError(message + f"Received: input_number={v}")
     if isinstance(factor, (tuple, list)):
         lower, upper = sorted(factor)
@@ -140,24 +147,6 @@ class RandomTranslation(_AffineLayer):
 _SHEAR_MESSAGE = "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
 
 
-def _shear_pair(factor, name: str) -> tuple[float, float]:
-    """Keras's shear factors: a number `f` in [0, 1] means `(-f, f)`. A pair may reach down to -1
-    (Keras 3 refuses negative values there, so it cannot load its own config of `x_factor=0.3`,
-    which is `(-0.3, 0.3)`; kerasish reads it)."""
-    values = factor if isinstance(factor, (tuple, list)) else [factor]
-    if (isinstance(factor, (tuple, list)) and len(factor) != 2) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        raise ValueError(_SHEAR_MESSAGE + f"Received: {name}={factor}")
-    lowest = -1.0 if isinstance(factor, (tuple, list)) else 0.0
-    for v in values:
-        if v > 1.0 or v < lowest:
-            raise ValueError(_SHEAR_MESSAGE + f"Received: input_number={v}")
-    if isinstance(factor, (tuple, list)):
-        lower, upper = sorted(factor)
-        return lower, upper
-    return -abs(factor), abs(factor)
-
-
 class RandomShear(_AffineLayer):
     """Shears each image: horizontally by a factor drawn from `x_factor`, vertically from `y_factor`
     (each a number `f` meaning `[-f, f]`, or a pair in [0, 1]), both in a random direction."""
@@ -165,8 +154,10 @@ class RandomShear(_AffineLayer):
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
                  data_format=None, seed=None, **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.x_factor = _shear_pair(x_factor, "x_factor")
-        self.y_factor = _shear_pair(y_factor, "y_factor")
+        # A number must lie in [0, 1]; a pair may reach -1 (Keras 3 refuses negative values there, so it
+        # cannot load its own config of `x_factor=0.3`, which is `(-0.3, 0.3)`; kerasish reads it).
+        self.x_factor = _signed_pair(x_factor, "x_factor", _SHEAR_MESSAGE, number_low=0.0)
+        self.y_factor = _signed_pair(y_factor, "y_factor", _SHEAR_MESSAGE, number_low=0.0)
 
     def transform(self, batch, height, width):
         dtype = self.compute_dtype
