@@ -178,3 +178,25 @@ def run_case_compiled(case: Case, ref_namespace: Any = None) -> None:
             delattr(keras_ref.ops, case.name)
         else:
             setattr(keras_ref.ops, case.name, saved)
+
+
+def keras_op_names(namespace: Any, modules: tuple[str, ...] | None = None) -> set[str]:
+    """The public names of a `keras.ops` namespace; with `modules`, only those defined there
+    (`keras.ops` itself mixes every group)."""
+    return {name for name in dir(namespace) if not name.startswith("_")
+            and (modules is None or getattr(getattr(namespace, name), "__module__", "") in modules)}
+
+
+def assert_group_covered(group: Any, keras_names: set[str], cases: list[Case], left_out: dict[str, str],
+                         outside_table: set[str] = frozenset()) -> None:
+    """A kerasish ops group against Keras's: every Keras name is implemented or in `left_out` (with
+    its reason), nothing else is, every op has a table row or is in `outside_table` (checked by its
+    own tests), and `kerasish.ops` exposes each op (wrapped, perhaps, for symbolic inputs)."""
+    ours = set(group.__all__)
+    assert keras_names - ours == set(left_out), "Keras ops neither implemented nor listed as left out"
+    assert ours <= keras_names, f"names Keras does not have: {sorted(ours - keras_names)}"
+    tested = {case.name for case in cases} | set(outside_table)
+    assert tested == ours, f"ops without a table row: {sorted(ours - tested)}; rows of no op: {sorted(tested - ours)}"
+    for name in ours:
+        op = getattr(kerasish.ops, name)
+        assert getattr(op, "__wrapped__", op) is getattr(group, name), f"kerasish.ops.{name} is not the group's op"

@@ -9,7 +9,7 @@ from flax import nnx
 
 import keras as keras_ref
 import kerasish.ops
-from harness import Case, assert_jit_matches_eager, ids, rand, run_case
+from harness import Case, assert_group_covered, assert_jit_matches_eager, ids, keras_op_names, rand, run_case
 from kerasish.ops import core
 
 X = rand(3, 4)
@@ -85,12 +85,8 @@ def test_op_matches_keras(case):
 
 
 def test_table_and_checks_cover_every_keras_core_op():
-    keras_names = {name for name in dir(keras_ref.ops) if not name.startswith("_")
-                   and getattr(getattr(keras_ref.ops, name), "__module__", "") in ("keras.src.ops.core",
-                                                                                   "keras.src.ops.einops")}
-    assert keras_names - set(LEFT_OUT) == set(core.__all__)
-    assert {case.name for case in CASES} | NOT_IN_TABLE == set(core.__all__)
-    assert set(core.__all__) <= set(kerasish.ops.__all__)
+    keras_names = keras_op_names(keras_ref.ops, ("keras.src.ops.core", "keras.src.ops.einops"))
+    assert_group_covered(core, keras_names, CASES, LEFT_OUT, NOT_IN_TABLE)
     assert set(JIT_SAMPLE) <= {case.id for case in CASES}
 
 

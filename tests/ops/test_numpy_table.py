@@ -8,8 +8,7 @@ the op-by-dtype matrix is test_numpy_dtypes.py.
 import numpy as np
 
 import keras as keras_ref
-import kerasish.ops
-from harness import Case, rand
+from harness import Case, assert_group_covered, keras_op_names, rand
 from kerasish.ops import numpy as knp
 
 # Keras names deliberately not provided, with the reason. Empty: all 220 are implemented.
@@ -306,11 +305,4 @@ OUTSIDE_TABLE = {"ndim", "size", "vectorize"}
 
 
 def test_table_and_checks_cover_every_keras_numpy_op():
-    keras_names = {n for n in dir(keras_ref.ops.numpy) if not n.startswith("_")}
-    assert keras_names - set(knp.__all__) == set(LEFT_OUT), "Keras ops neither implemented nor listed as left out"
-    assert set(knp.__all__) <= keras_names, f"names Keras does not have: {set(knp.__all__) - keras_names}"
-    tested = {case.name for case in CASES} | OUTSIDE_TABLE
-    assert tested == set(knp.__all__), f"ops without a table row: {sorted(set(knp.__all__) - tested)}"
-    for name in knp.__all__:   # kerasish.ops may wrap an op (to record it on symbolic inputs)
-        op = getattr(kerasish.ops, name)
-        assert getattr(op, "__wrapped__", op) is getattr(knp, name), f"kerasish.ops.{name} is not the numpy op"
+    assert_group_covered(knp, keras_op_names(keras_ref.ops.numpy), CASES, LEFT_OUT, OUTSIDE_TABLE)
