@@ -14,14 +14,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from kerasish import ops
-from kerasish.layers._conv_args import (check_rank, data_format_arg, padding_arg, tuple_arg,
+from kerasish.layers._conv_args import (channel_axis, check_rank, data_format_arg, padding_arg, tuple_arg,
                                         windowed_shape, with_spatial)
 from kerasish.layers.base import Layer
 from kerasish.serialization import layer_config
-
-
-def _channels(input_shape, data_format: str):
-    return input_shape[-1] if data_format == "channels_last" else input_shape[1]
 
 
 class _Pooling(Layer):
@@ -38,7 +34,7 @@ class _Pooling(Layer):
         self.data_format = data_format_arg(data_format)
 
     def compute_output_shape(self, input_shape):
-        return windowed_shape(self, input_shape, self._rank, _channels(input_shape, self.data_format),
+        return windowed_shape(self, input_shape, self._rank, input_shape[channel_axis(self.data_format)],
                               self.pool_size, self.strides, self.padding, self.data_format)
 
     def call(self, inputs):
@@ -92,7 +88,7 @@ class _GlobalPooling(Layer):
 
     def compute_output_shape(self, input_shape):
         check_rank(self, input_shape, self._rank + 2)
-        channels = _channels(input_shape, self.data_format)
+        channels = input_shape[channel_axis(self.data_format)]
         if self.keepdims:
             return with_spatial(input_shape, (1,) * self._rank, channels, self.data_format)
         return (input_shape[0], channels)
@@ -172,7 +168,7 @@ class _AdaptivePooling(Layer):
 
     def compute_output_shape(self, input_shape):
         check_rank(self, input_shape, self._rank + 2)
-        return with_spatial(input_shape, self.output_size, _channels(input_shape, self.data_format),
+        return with_spatial(input_shape, self.output_size, input_shape[channel_axis(self.data_format)],
                             self.data_format)
 
     def call(self, inputs):
