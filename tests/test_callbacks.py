@@ -241,3 +241,41 @@ def test_backup_and_restore_arguments_and_cleanup(tmp_path):
     assert (tmp_path / "kept" / "latest.weights.h5").exists()
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[kept])  # resumes at epoch 2: nothing to do
     assert model.history.epoch == []
+
+
+def _hook_recorder(lib):
+    class Recorder(lib.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_test_batch_begin(self, batch, logs=None):
+            self.calls.append(("test_begin", batch))
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.calls.append(("test_end", batch, sorted(logs)))
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            self.calls.append(("predict_begin", batch))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self.calls.append(("predict_end", batch, np.shape(logs["outputs"])))
+    return Recorder()
+
+
+def test_evaluate_validation_and_predict_call_every_batch_hook_as_keras():
+    """Per batch, as Keras: on_test_batch_begin/end in evaluate and in fit's validation,
+    on_predict_batch_begin/end with the batch's outputs in predict."""
+    x = np.ones((100, 4), "float32")
+    y = np.zeros((100, 1), "float32")
+    seen = []
+    for lib in (reference, keras):
+        model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        recorder = _hook_recorder(lib)
+        model.evaluate(x, y, batch_size=32, verbose=0, callbacks=[recorder])
+        model.fit(x, y, batch_size=50, epochs=1, validation_data=(x, y), validation_batch_size=40, verbose=0,
+                  callbacks=[recorder])
+        model.predict(x, batch_size=30, verbose=0, callbacks=[recorder])
+        seen.append(recorder.calls)
+    assert seen[1] == seen[0]

@@ -366,3 +366,21 @@ def test_segmentation_losses_train_a_model():
     model.compile(optimizer="adam", loss="binary_focal_crossentropy")
     expected = losses.BinaryFocalCrossentropy()(y, model.predict(x, verbose=0))
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=64, verbose=0), expected, rtol=1e-5)
+
+
+def test_a_data_set_smaller_than_a_batch_is_one_batch_of_its_own_size():
+    """A user loss whose broadcasting depends on the batch size ((n, 4) - (n,) works for n = 4):
+    4 samples with the default batch_size of 32 make one batch of 4, as in Keras."""
+    import keras as keras_ref
+    import kerasish as keras
+
+    histories = []
+    x = np.random.default_rng(0).random((4, 8)).astype("float32")
+    y = np.random.default_rng(1).random((4,)).astype("float32")
+    for lib in (keras_ref, keras):
+        def loss(y_true, y_pred):
+            return lib.ops.sum(lib.ops.square(y_pred - y_true), axis=1)
+        model = lib.Sequential([lib.Input((8,)), lib.layers.Dense(4, kernel_initializer="ones")])
+        model.compile(optimizer=lib.optimizers.SGD(0.01), loss=loss)
+        histories.append(model.fit(x, y, epochs=2, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-5)

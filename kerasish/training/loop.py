@@ -323,7 +323,8 @@ def _custom_train_on_batch(model, runner, x, y, sample_weight, class_weight) -> 
 def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
     """`engine` is the engine or a `CustomRunner`: both have the eval protocol used here."""
     exact = _exact(model._engine, engine)
-    k = engine.steps_per_call(source.steps, False) if source.arrays is not None and not exact else 1
+    per_batch = cbs is not None and (cbs.needs_model_per_batch("on_test_batch_end") or cbs.wants("on_test_batch_begin"))
+    k = engine.steps_per_call(source.steps, per_batch) if source.arrays is not None and not exact else 1
     eval_fn = engine.eval_function(k)
     if exact:
         eval_fn = custom_step.unpadded(eval_fn)
@@ -331,6 +332,8 @@ def _evaluate_source(model, engine, state, source: Source, cbs) -> dict:
         eval_fn = custom_step.exact_tail(eval_fn, returns_state=False)
     mstate = engine.init_metric_state()
     for data, idx, msk, last_step in source.chunks(k, shuffle=False, seed=0, epoch=0):
+        if cbs is not None and cbs.wants("on_test_batch_begin"):
+            cbs.on_test_batch_begin(last_step - 1)
         mstate = eval_fn(state, mstate, data, idx, msk)
         source.pace(mstate)
         if cbs is not None and cbs.wants("on_test_batch_end"):
@@ -402,8 +405,14 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         xb = jax.tree.map(lambda a: data_lib.pad_rows(a, width), xb)
         if engine.distribution is not None:
             xb = jax.tree.map(engine.distribution.distribute, xb)
-        outputs.append((fn(state, xb), n))
-        cbs.on_predict_batch_end(i, {})
+        if cbs.wants("on_predict_batch_begin"):
+            cbs.on_predict_batch_begin(i)
+        out = fn(state, xb)
+        outputs.append((out, n))
+        # Keras hands the batch's outputs to the hook; the lazy progress bar does not read them
+        batch_logs = {"outputs": jax.tree.map(lambda a: a[:n], out)} if \
+            cbs.needs_model_per_batch("on_predict_batch_end") else {}
+        cbs.on_predict_batch_end(i, batch_logs)
     cbs.on_predict_end()
     if not outputs:
         raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
@@ -443,6 +452,8 @@ def _custom_predict(model, runner, x, batch_size, verbose, steps, callbacks):
         if state is None:
             _check_input(model, xb)
             state = runner.pull_eval()
+        if cbs.wants("on_predict_batch_begin"):
+            cbs.on_predict_batch_begin(i)
         out, rest = fn(state, xb)
         state = (state[0], rest)
         outputs.append(out)

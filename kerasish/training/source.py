@@ -64,6 +64,9 @@ class Source:
             if need_y and self.arrays.y is None:
                 raise ValueError("Training and evaluation need targets: pass `y` (or batches of (x, y)).")
             self.stream = None
+            # A data set smaller than a batch is one batch of its own size, as in Keras (no padding
+            # rows for a loss whose arithmetic depends on the batch's size).
+            self.batch_size = max(1, min(self.batch_size, self.arrays.n))
             self.steps = math.ceil(self.arrays.n / self.batch_size)
             if steps is not None:
                 self.steps = min(self.steps, steps)
