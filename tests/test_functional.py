@@ -262,3 +262,16 @@ def test_keras_tensor_names_and_repr_are_keras():
         assert [unnamed.name, named.name, dense.name] == ["keras_tensor", "x", "keras_tensor_1"]
         assert repr(dense) == ("<KerasTensor shape=(None, 2), dtype=float32, sparse=False, ragged=False, "
                                "name=keras_tensor_1>")
+
+
+def test_to_json_and_model_from_json_cross_with_keras():
+    x = np.ones((2, 4), "float32")
+    for lib, other in ((keras, keras_ref), (keras_ref, keras)):
+        inputs = lib.Input((4,), name="x")
+        model = lib.Model(inputs, lib.layers.Dense(2, name="d")(lib.layers.Dense(3)(inputs)))
+        rebuilt = other.models.model_from_json(model.to_json())
+        rebuilt.set_weights(model.get_weights())
+        np.testing.assert_allclose(np.asarray(rebuilt(x)), np.asarray(model(x)), rtol=1e-6)
+        chain = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)])
+        assert type(other.models.model_from_json(chain.to_json(indent=2))).__name__ == "Sequential"
+    assert str(keras.layers.Dense(2, name="d2")) == "<Dense name=d2, built=False>"

@@ -559,6 +559,8 @@ class Layer(nnx.Module, pytree=False):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
+    __str__ = __repr__  # Keras prints `<Dense name=dense, built=False>`, not NNX's attribute listing
+
 
 def _input_layer_class():
     from kerasish.layers.core import InputLayer

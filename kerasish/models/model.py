@@ -82,6 +82,13 @@ class Model(StatelessModel, Layer):
     def layers(self) -> list[Layer]:
         return list(self._sublayers())
 
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture as Keras's JSON (the `config.json` entry of a `.keras` file);
+        `kwargs` go to `json.dumps`. Rebuild it with `keras.models.model_from_json`."""
+        import json
+        from kerasish.layers import serialize
+        return json.dumps(serialize(self), **kwargs)
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index in `model.layers` (Keras's errors otherwise)."""
         if index is not None and name is not None:
