@@ -1,4 +1,4 @@
-"""Colour augmentation layers against Keras 3: seeded draws give Keras's very images call after call
+"""Colour augmentation layers (and RandomGaussianBlur, RandomColorJitter) against Keras 3: seeded draws give Keras's very images call after call
 (batches, single images, channels_first), configs go both ways, inference leaves images alone, and
 inside `model.fit` they augment in the compiled step."""
 
@@ -27,6 +27,11 @@ CASES = [
     ("RandomSharpness", dict(factor=(0.1, 0.9), seed=5, data_format="channels_first")),
     ("RandomPosterization", dict(factor=(2, 6), seed=1)),
     ("RandomPosterization", dict(factor=3, seed=1)),
+    ("RandomGaussianBlur", dict(seed=1)),
+    ("RandomGaussianBlur", dict(factor=0.6, kernel_size=(3, 5), sigma=(0.2, 0.8), seed=2)),
+    ("RandomColorJitter", dict(brightness_factor=0.2, contrast_factor=0.3, saturation_factor=0.4, hue_factor=0.2,
+                               seed=1)),
+    ("RandomColorJitter", dict(contrast_factor=0.3, hue_factor=0.2, seed=3, value_range=(0, 1))),
 ]
 
 
@@ -81,3 +86,5 @@ def test_colour_layer_arguments_are_checked():
         kerasish.layers.AutoContrast(value_range=255)
     with pytest.raises(ValueError, match="in the range \\[1, 8\\]"):
         kerasish.layers.RandomPosterization(9)
+    with pytest.raises(ValueError, match="odd number"):
+        kerasish.layers.RandomGaussianBlur(kernel_size=4)

@@ -3,7 +3,8 @@
 Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
 RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation, RandomShear), `color`
 (RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
-RandomSaturation, RandomHue, RandomSharpness, RandomPosterization), `normalization` (Normalization),
+RandomSaturation, RandomHue, RandomSharpness, RandomPosterization), `color_mix`
+(RandomGaussianBlur, RandomColorJitter), `normalization` (Normalization),
 `categorical` (CategoryEncoding, Discretization), `hashing` (Hashing, over the hashes of `_hash64`),
 `integer_lookup` (IntegerLookup), `pipeline` (Pipeline); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
 in `kerasish.layers.rescaling`.
@@ -15,14 +16,15 @@ audio layers (MixUp, CutMix, RandAugment, AugMix, RandomPerspective, RandomErasi
 
 from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.color import *  # noqa: F401,F403
+from kerasish.layers.preprocessing.color_mix import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.geometric import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.hashing import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.image import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.integer_lookup import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.normalization import *  # noqa: F401,F403
 from kerasish.layers.preprocessing.pipeline import *  # noqa: F401,F403
-from kerasish.layers.preprocessing import (categorical, color, geometric, hashing, image, integer_lookup, normalization,
-                                           pipeline)
+from kerasish.layers.preprocessing import (categorical, color, color_mix, geometric, hashing, image, integer_lookup,
+                                           normalization, pipeline)
 
-__all__ = [*categorical.__all__, *color.__all__, *geometric.__all__, *hashing.__all__, *image.__all__, *integer_lookup.__all__,
-           *normalization.__all__, *pipeline.__all__]
+__all__ = [name for module in (categorical, color, color_mix, geometric, hashing, image, integer_lookup, normalization,
+                               pipeline) for name in module.__all__]
