@@ -90,6 +90,13 @@ def projection_config(layer) -> dict:
     return {key: config[key] for key in order}
 
 
+class _Shapes(dict):
+    """Build shapes kept on a layer as one static value (not traversed by NNX)."""
+
+    def __hash__(self):
+        return id(self)
+
+
 class DotProductAttentionBase(Layer):
     """Projections, mask combination and the two attention paths. Subclasses set, in `__init__`,
     `_rate`, `_window` (None or an int), `_flash` (None/True/False), `_scale` (1/sqrt(depth)) and
@@ -123,6 +130,25 @@ class DotProductAttentionBase(Layer):
                            kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
                            dtype=self.dtype_policy)
 
+    def _record_build_shapes(self, query_shape, value_shape, key_shape) -> None:
+        shapes = {"query_shape": query_shape, "value_shape": value_shape}
+        if key_shape is not None:
+            shapes["key_shape"] = key_shape
+        # Any batch size builds the same weights (a first call inside shape inference sees a probe size).
+        shapes = {k: (None, *tuple(v)[1:]) for k, v in shapes.items()}
+        self._build_shapes = _Shapes(shapes)
+
+    def get_build_config(self):
+        """Keras's form: the shapes `build` took, by argument name (None before the first build)."""
+        shapes = getattr(self, "_build_shapes", None)
+        return None if shapes is None else {"shapes_dict": {k: list(v) for k, v in shapes.items()}}
+
+    def build_from_config(self, config) -> None:
+        if "shapes_dict" in config:
+            self.build(**{k: tuple(v) for k, v in config["shapes_dict"].items()})
+        elif "input_shape" in config:
+            self.build(tuple(config["input_shape"]))
+
     def _project_key_value(self, key, value):
         return self._key_dense(key), self._value_dense(value)
 
@@ -135,9 +161,9 @@ class DotProductAttentionBase(Layer):
             if tensor is not None and masks_lib.get_keras_mask(tensor) is not None:
                 masks_lib.set_keras_mask(tensor, None)
         value = self._cast(value)
-        key = value if key is None else self._cast(key)
         if self._query_dense is None:  # `Layer.__call__` built from the query's shape alone
-            self.build(query.shape, value.shape, key.shape)
+            self.build(query.shape, value.shape, None if key is None else key.shape)
+        key = value if key is None else self._cast(key)
         causal_only = self._only_causal(use_causal_mask, query_mask, value_mask, key_mask, attention_mask)
         mask = None if causal_only else self._compute_attention_mask(
             query, value, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,

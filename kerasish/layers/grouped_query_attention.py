@@ -64,6 +64,7 @@ class GroupQueryAttention(DotProductAttentionBase):
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is None:  # called by Layer.__call__ with the query's shape: `call` builds
             return
+        self._record_build_shapes(query_shape, value_shape, key_shape)
         key_shape = value_shape if key_shape is None else key_shape
         self.feature_dim = query_shape[-1]
         query_heads = (None, self.num_query_heads, self.head_dim)

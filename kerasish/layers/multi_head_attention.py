@@ -104,6 +104,7 @@ class MultiHeadAttention(DotProductAttentionBase):
         self.seed = self._seed = seed
         self._scale = 1.0 / float(key_dim) ** 0.5
         self._check_flash()
+        self.query_dense = self.key_dense = self.value_dense = self.output_dense = None
 
     num_heads = property(lambda self: self._num_heads)
     key_dim = property(lambda self: self._key_dim)
@@ -111,10 +112,6 @@ class MultiHeadAttention(DotProductAttentionBase):
     dropout = property(lambda self: self._rate)
     use_bias = property(lambda self: self._use_bias)
     attention_axes = property(lambda self: self._attention_axes)
-    query_dense = property(lambda self: self._query_dense)
-    key_dense = property(lambda self: self._key_dense)
-    value_dense = property(lambda self: self._value_dense)
-    output_dense = property(lambda self: self._output_dense)
 
     def _rank_projection(self, rank: int, bound: int, out_shape, name: str, activation=None):
         equation, bias_axes = projection_equation(rank - 1, bound, len(out_shape))
@@ -123,6 +120,7 @@ class MultiHeadAttention(DotProductAttentionBase):
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is None:  # called by Layer.__call__ with the query's shape: `call` builds
             return
+        self._record_build_shapes(query_shape, value_shape, key_shape)
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         check_key_value_shapes(value_shape, key_shape)
@@ -144,6 +142,9 @@ class MultiHeadAttention(DotProductAttentionBase):
         out = self._projected_shape or (query_shape[-1],)
         self._output_dense = self._rank_projection(len(query_shape), 2, out, "attention_output")
         self._output_dense.build((*query_shape[:-1], self._num_heads, self._value_dim))
+        # Keras's public names of the projections (properties there); a weights file groups them so.
+        self.query_dense, self.key_dense = self._query_dense, self._key_dense
+        self.value_dense, self.output_dense = self._value_dense, self._output_dense
         self.built = True
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
