@@ -340,3 +340,24 @@ def test_save_assets_and_load_assets_round_trip(tmp_path, source, target):
     restored = target.models.load_model(tmp_path / "m.keras",
                                         custom_objects={"LayerWithCustomAssets": classes[target]})
     assert restored.layers[0].vocab == "Mary had a little lamb."
+
+
+# -- optimizer.variables after fit -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"momentum": 0.9}), ("Adagrad", {}),
+                                          ("RMSprop", {"momentum": 0.5, "centered": True}), ("Adam", {"amsgrad": True}),
+                                          ("Adamax", {}), ("Adadelta", {}), ("Lion", {})])
+def test_optimizer_variables_after_fit_are_named_and_ordered_as_keras(name, kwargs):
+    """After `fit`, `model.optimizer.variables` lists iteration, learning rate, then each slot as Keras names
+    and orders it (`dense_kernel_momentum`, ...: per Keras group, per parameter in model order); optax's own
+    inner step count, which Keras has no variable for, comes last."""
+    paths = []
+    for lib in (kerasish, keras_ref):
+        inputs = lib.Input((3,))
+        hidden = lib.layers.Dense(4, name="hidden")(inputs)
+        model = lib.Model(inputs, lib.layers.Dense(2, name="out")(hidden))
+        model.compile(getattr(lib.optimizers, name)(**kwargs), "mse")
+        model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+        paths.append([v.path for v in model.optimizer.variables])
+    ours, theirs = paths
+    assert ours[:len(theirs)] == theirs
+    assert all(path.endswith("_count") for path in ours[len(theirs):])

@@ -44,6 +44,9 @@ class SGD(Optimizer):
             return scale
         return optax.chain(scale, optax.trace(decay=self.momentum, nesterov=self.nesterov))
 
+    def _keras_slot_groups(self):
+        return [[("trace", "momentum")]]
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
@@ -72,6 +75,9 @@ class Adagrad(Optimizer):
         return optax.chain(
             optax.scale_by_rss(self.initial_accumulator_value, self.epsilon),
             optax.scale_by_learning_rate(learning_rate))
+
+    def _keras_slot_groups(self):
+        return [[("sum_of_squares", "accumulator")]]
 
     def get_config(self):
         return {**super().get_config(),
@@ -102,6 +108,10 @@ class RMSprop(Optimizer):
         if self.momentum > 0:
             steps.append(optax.trace(decay=self.momentum))
         return optax.chain(*steps)
+
+    def _keras_slot_groups(self):
+        # (optax traces `-lr * step` where Keras keeps `+lr * step`: momentum values differ in sign)
+        return [[("nu", "velocity")], [("trace", "momentum")], [("mu", "average_gradient")]]
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -137,6 +147,9 @@ class Adam(_AdamFamily):
             scale_by_keras_adam(self.beta_1, self.beta_2, self.epsilon, self.amsgrad),
             optax.scale_by_learning_rate(learning_rate))
 
+    def _keras_slot_groups(self):
+        return [[("mu", "momentum"), ("nu", "velocity")], [("nu_max", "velocity_hat")]]
+
     def get_config(self):
         return {**super().get_config(), "amsgrad": self.amsgrad}
 
@@ -163,6 +176,9 @@ class Adamax(_AdamFamily):
         return optax.chain(scale_by_keras_adamax(self.beta_1, self.beta_2, self.epsilon),
                            optax.scale_by_learning_rate(learning_rate))
 
+    def _keras_slot_groups(self):
+        return [[("mu", "momentum"), ("nu", "norm")]]
+
 
 class Nadam(_AdamFamily):
     """Nadam with Keras's momentum schedule `u_t = b1 * (1 - 0.5 * 0.96^t)`."""
@@ -173,6 +189,9 @@ class Nadam(_AdamFamily):
     def _update_rule(self, learning_rate):
         return optax.chain(scale_by_keras_nadam(self.beta_1, self.beta_2, self.epsilon),
                            optax.scale_by_learning_rate(learning_rate))
+
+    def _keras_slot_groups(self):
+        return [[("mu", "momentum"), ("nu", "velocity")]]
 
 
 class Adadelta(Optimizer):
@@ -189,6 +208,9 @@ class Adadelta(Optimizer):
     def _update_rule(self, learning_rate):
         return optax.chain(optax.scale_by_adadelta(self.rho, self.epsilon),
                            optax.scale_by_learning_rate(learning_rate))
+
+    def _keras_slot_groups(self):
+        return [[("e_g", "accumulated_grad"), ("e_x", "accumulated_delta_var")]]
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -210,6 +232,9 @@ class Lion(Optimizer):
     def _update_rule(self, learning_rate):
         return optax.chain(optax.scale_by_lion(self.beta_1, self.beta_2),
                            optax.scale_by_learning_rate(learning_rate))
+
+    def _keras_slot_groups(self):
+        return [[("mu", "momentum")]]
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -48,6 +48,11 @@ class _StatefulShell:
     def make_transform(self) -> optax.GradientTransformation:
         raise NotImplementedError
 
+    def _keras_slot_groups(self) -> list:
+        """Keras's slot groups for `variables`' names and order: `[[(optax field, Keras name), ...], ...]`
+        (one list per `add_optimizer_variables` call of the Keras optimizer); none for optax's own."""
+        return []
+
     # -- the state ------------------------------------------------------------------------------
     @property
     def state(self) -> Any:
@@ -75,7 +80,7 @@ class _StatefulShell:
         from kerasish.variables import Variable
         names = None if self._built_for is None or params_def is None else \
             [getattr(v, "path", None) or f"variable_{i}" for i, v in enumerate(self._built_for)]
-        positions, slot_names = keras_layout(state, params_def, names)
+        positions, slot_names = keras_layout(state, params_def, names, self._keras_slot_groups())
         self._state_def, self._positions, self._params_def = treedef, tuple(positions), params_def
         self._slots = [Variable(leaves[p], trainable=False, name=name, path=f"{self.name}/{name}")
                        for p, name in zip(positions, slot_names)]

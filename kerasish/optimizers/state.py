@@ -112,24 +112,69 @@ def _key_name(key) -> str:
     return str(getattr(key, "key", getattr(key, "name", getattr(key, "idx", key))))
 
 
-def keras_layout(state, params_def=None, param_names=None) -> tuple[list[int], list[str]]:
+def _is_keras_variable(node) -> bool:
+    """A `keras.Variable` (an NNX variable with Keras's metadata), recognised without importing Flax."""
+    return hasattr(node, "get_metadata") and hasattr(node, "get_value")
+
+
+def _variable_slots(state):
+    """When the optax state mirrors the parameters as `keras.Variable`s (the training engine's states:
+    `mu`, `nu`, `trace` hold the model's variables' structure), `(that structure, each parameter's
+    Keras path, the parameters in creation order)`; else None."""
+    found: list = []
+
+    def visit(node) -> None:
+        if found or _is_keras_variable(node) or not isinstance(node, (tuple, list, dict)) and not hasattr(node, "items"):
+            return
+        leaves = jax.tree.leaves(node, is_leaf=_is_keras_variable)
+        if hasattr(node, "items") and leaves and all(_is_keras_variable(leaf) for leaf in leaves):
+            found.append((node, leaves))
+            return
+        for child in (node.values() if hasattr(node, "values") and not isinstance(node, tuple) else node):
+            visit(child)
+
+    visit(state)
+    if not found:
+        return None
+    node, variables = found[0]
+    paths = [str(v.get_metadata("path", None) or f"variable_{i}") for i, v in enumerate(variables)]
+    order = sorted(range(len(variables)), key=lambda i: (variables[i].get_metadata("serial", 1 << 62), i))
+    return jax.tree.structure(node), paths, order
+
+
+def keras_layout(state, params_def=None, param_names=None, slot_groups=()) -> tuple[list[int], list[str]]:
     """The leaves of an optax state in Keras's order, and a name for each.
 
     Keras lists an optimizer's variables as: the iteration count, the learning rate, then each
-    parameter's slots (Adam: its first then its second moment). Returns `(positions, names)`:
-    `positions[i]` is the index in `jax.tree.leaves(state)` of the i-th variable in that order.
-    Slots are grouped by parameter when `params_def` (the parameters' tree structure) is known;
-    leaves Keras has no counterpart for (optax's inner step counts) come last.
+    `add_optimizer_variables` group of its `build`, interleaved per parameter within a group (Adam:
+    momentum and velocity of the first parameter, then of the second, ...). Returns `(positions,
+    names)`: `positions[i]` is the index in `jax.tree.leaves(state)` of the i-th variable in that order.
+    Slots are found when `params_def` (the parameters' tree structure) is known, or when the state
+    holds the parameters' `keras.Variable` structure (then named by their Keras paths, in creation
+    order). `slot_groups` gives Keras's groups as `[[(optax field, Keras name), ...], ...]`; a slot is
+    named `<parameter>_<Keras name>` (`dense_kernel_momentum`), slots outside the groups
+    `<parameter>_<optax field>` after them. Leaves Keras has no counterpart for (optax's inner step
+    counts) come last.
     """
+    order = None
+    if params_def is None:
+        inferred = _variable_slots(state)
+        if inferred is not None:
+            params_def, inferred_names, order = inferred
+            param_names = param_names or inferred_names
+
     def is_group(node) -> bool:
         return params_def is not None and params_def.num_leaves > 0 and jax.tree.structure(node) == params_def
 
     entries, _ = jax.tree_util.tree_flatten_with_path(state, is_leaf=is_group)
-    singles, groups, position = [], [], 0
+    singles, slots, position = [], {}, 0
     for path, node in entries:
         names = [_key_name(k) for k in path]
         if is_group(node):
-            groups.append((position, names[-1] if names else "slot"))
+            field = key = names[-1] if names else "slot"
+            while key in slots:  # the same field twice (two traces in one chain): number the later ones
+                key = f"{field}_{sum(k.startswith(field) for k in slots)}"
+            slots[key] = position
             position += params_def.num_leaves
         else:
             singles.append((position, names))
@@ -144,12 +189,17 @@ def keras_layout(state, params_def=None, param_names=None) -> tuple[list[int], l
         if p is not None:
             positions.append(p)
             labels.append(label)
-    n = params_def.num_leaves if groups else 0
-    param_names = list(param_names or [f"variable_{i}" for i in range(n)])
-    for i in range(n):
-        for start, slot in groups:
-            positions.append(start + i)
-            labels.append(f"{param_names[i].replace('/', '_')}_{slot}")
+    n = params_def.num_leaves if slots else 0
+    param_names = [name.replace("/", "_") for name in (param_names or [f"variable_{i}" for i in range(n)])]
+    params = order if order is not None and slots else range(n)
+    named = [[(field, keras) for field, keras in group if field in slots] for group in slot_groups]
+    covered = {field for group in named for field, _ in group}
+    named.append([(field, field) for field in slots if field not in covered])
+    for group in named:
+        for i in params:
+            for field, keras in group:
+                positions.append(slots[field] + i)
+                labels.append(f"{param_names[i]}_{keras}")
     for p, names in singles:
         if p not in (iteration, rate):
             positions.append(p)
