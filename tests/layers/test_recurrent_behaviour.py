@@ -281,3 +281,39 @@ def test_lstm_gradients_with_mask_match_keras(options):
     for weight, g in zip(ours.trainable_weights, expected[0]):
         _same(by_path[paths[id(weight)]].get_value(), g, 1e-4)
     _same(x_grad, expected[1], 1e-4)
+
+
+def test_masks_propagate_through_recurrent_layers_as_keras():
+    """Embedding(mask_zero) -> Bidirectional(LSTM) -> TimeDistributed(Dense) -> GRU, masks read from
+    the tensors (no explicit `mask=`), against Keras 3; the sequence outputs carry Keras's mask."""
+    tokens = np.array([[5, 3, 0, 0], [1, 2, 3, 4], [7, 0, 0, 0]], "int32")
+
+    def build(lib):
+        inputs = lib.Input((4,), dtype="int32")
+        x = lib.layers.Embedding(10, 3, mask_zero=True)(inputs)
+        x = lib.layers.Bidirectional(lib.layers.LSTM(4, return_sequences=True))(x)
+        x = lib.layers.TimeDistributed(lib.layers.Dense(2))(x)
+        return lib.Model(inputs, [lib.layers.GRU(3)(x), x])
+    ref, ours = build(keras_ref), build(kerasish)
+    rng = np.random.default_rng(0)
+    ref.set_weights([rng.normal(size=w.shape).astype("float32") for w in ref.get_weights()])
+    ours.set_weights(ref.get_weights())
+    expected, got = ref(tokens), ours(tokens)
+    _same(got, expected)
+    np.testing.assert_array_equal(np.asarray(got[1]._keras_mask), np.asarray(expected[1]._keras_mask))
+    sequence = kerasish.Sequential([kerasish.Input((4,), dtype="int32"), kerasish.layers.Embedding(10, 3, mask_zero=True),
+                                    kerasish.layers.LSTM(2, return_sequences=True)])
+    np.testing.assert_array_equal(np.asarray(sequence(tokens)._keras_mask), tokens != 0)
+
+
+def test_dropout_lstm_trains_in_compiled_fit():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 5, 3)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
+    model = kerasish.Sequential([kerasish.Input((5, 3)), kerasish.layers.LSTM(4, dropout=0.3, recurrent_dropout=0.3),
+                                 kerasish.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    seeds = [np.asarray(v) for v in model.non_trainable_variables]
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
+    assert np.all(np.isfinite(history))
+    assert any(not np.array_equal(a, np.asarray(b)) for a, b in zip(seeds, model.non_trainable_variables))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
