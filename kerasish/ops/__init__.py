@@ -8,8 +8,8 @@ lowerings that layers use are `kerasish.kernels`, not this namespace.
 """
 
 import functools
+import sys
 
-from kerasish.layers import symbolic as _symbolic
 from kerasish.ops import core, image, linalg, math, nn, numpy
 from kerasish.ops.core import *  # noqa: F401,F403
 from kerasish.ops.image import *  # noqa: F401,F403
@@ -19,11 +19,17 @@ from kerasish.ops.nn import *  # noqa: F401,F403
 from kerasish.ops.numpy import *  # noqa: F401,F403
 
 def _symbolic_aware(fn):
-    """`fn`, which on KerasTensor arguments records a functional-graph node instead of computing."""
+    """`fn`, which on KerasTensor arguments records a functional-graph node instead of computing.
+
+    `kerasish.layers.symbolic` is looked up, not imported: no KerasTensor exists before it is
+    loaded, so `kerasish.ops` (and the leaves built on it, such as `activations`) never import
+    `kerasish.layers`.
+    """
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if _symbolic.any_symbolic(args, kwargs):
-            return _symbolic.op_call(fn, args, kwargs, fn.__name__)
+        symbolic = sys.modules.get("kerasish.layers.symbolic")
+        if symbolic is not None and symbolic.any_symbolic(args, kwargs):
+            return symbolic.op_call(fn, args, kwargs, fn.__name__)
         return fn(*args, **kwargs)
     return op
 
