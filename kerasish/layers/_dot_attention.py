@@ -179,10 +179,13 @@ class DotProductAttentionBase(Layer):
             masks_lib.set_keras_mask(output, query_mask)
         return (output, scores) if return_attention_scores else output
 
-    def _check_flash(self) -> None:
+    def _finish_init(self) -> None:
+        """Checks the flash-attention settings; creates the dropout sublayer here, not in `build`
+        (which may run inside a trace): its seed state must be a concrete array."""
         if self._flash and self._rate > 0.0:
             raise ValueError("Dropout is not supported when flash attention is enabled. Please set dropout "
                              "to 0.0 to use flash attention.")
+        self._dropout_layer = Dropout(rate=self._rate, dtype=self.dtype_policy, seed=self._seed)
 
     def _cast(self, x):
         """Float inputs besides the first (value, key, masks stay) in the compute dtype."""
@@ -209,7 +212,6 @@ class DotProductAttentionBase(Layer):
         self._attention_axes = tuple(attention_axes)
         self._softmax = Softmax(axis=tuple(range(len(scores) - len(attention_axes), len(scores))),
                                 dtype=self.dtype_policy)
-        self._dropout_layer = Dropout(rate=self._rate, dtype=self.dtype_policy, seed=self._seed)
 
     def _compute_causal_mask(self, query, value=None):
         value = query if value is None else value

@@ -59,7 +59,7 @@ class GroupQueryAttention(DotProductAttentionBase):
         self._flash = flash_attention
         self.seed = self._seed = seed
         self._scale = 1.0 / float(head_dim) ** 0.5
-        self._check_flash()
+        self._finish_init()
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is None:  # called by Layer.__call__ with the query's shape: `call` builds

@@ -103,7 +103,7 @@ class MultiHeadAttention(DotProductAttentionBase):
                                   bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
         self.seed = self._seed = seed
         self._scale = 1.0 / float(key_dim) ** 0.5
-        self._check_flash()
+        self._finish_init()
         self.query_dense = self.key_dense = self.value_dense = self.output_dense = None
 
     num_heads = property(lambda self: self._num_heads)

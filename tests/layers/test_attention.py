@@ -427,3 +427,23 @@ def test_kerasish_model_files_with_multi_head_attention_load_in_keras(tmp_path):
     ours = _saved_model(kerasish)
     ours.save(tmp_path / "ours.keras")
     keras_ref.models.load_model(tmp_path / "ours.keras")
+
+
+def test_subclassed_model_with_attention_dropout_fits_and_advances_its_seed_state():
+    class Net(kerasish.Model):
+        def __init__(self):
+            super().__init__()
+            self.attention = kerasish.layers.MultiHeadAttention(2, 4, dropout=0.5, seed=1)
+            self.pool = kerasish.layers.GlobalAveragePooling1D()
+            self.out = kerasish.layers.Dense(1)
+
+        def call(self, x, training=None):  # the attention layer is first built inside the compiled step
+            return self.out(self.pool(self.attention(x, x, training=training)))
+    model = Net()
+    x, y = _rand((16, 6, 8), 0), _rand((16, 1), 1)
+    model.compile(kerasish.optimizers.SGD(0.01), "mse")
+    losses = model.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)) and len(model.weights) == 10
+    state = model.attention.non_trainable_variables
+    assert len(state) == 1 and int(np.asarray(state[0])[1]) > 0  # the counter moved: 4 steps drew masks
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
