@@ -14,7 +14,7 @@ Must not: know about attention (MultiHeadAttention composes it).
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax.numpy as jnp
 

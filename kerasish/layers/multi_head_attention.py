@@ -12,7 +12,10 @@ the projections are then created by the first `call`, which sees every input.
 Masks: `query_mask`, `value_mask`, `key_mask` are the inputs' timestep masks ((B, T), (B, S));
 `Layer.__call__` fills them from the inputs' `_keras_mask` when they are not given, as Keras's
 does. An explicit `query_mask=` is used too (Keras 3.15 reads only the query's `_keras_mask`
-and drops the argument). The output's mask is the query's (`compute_mask`).
+and drops the argument). The output's mask is the query's (`compute_mask`); the inputs' masks
+are taken off them once read, as Keras does. The projections are also reachable under Keras's
+public names `query_dense`, `key_dense`, `value_dense`, `output_dense` (a weights file groups them
+so); `get_build_config()` gives Keras's `{"shapes_dict": ...}`.
 """
 
 from __future__ import annotations
