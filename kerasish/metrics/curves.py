@@ -36,6 +36,12 @@ def evenly_spaced(thresholds) -> bool:
     return n >= 3 and bool(np.allclose(thresholds, np.arange(n, dtype=np.float32) / (n - 1), atol=EPSILON))
 
 
+def _recall_precision(state):
+    """Recall and precision per threshold from the counts (0 where undefined)."""
+    tp = state["true_positives"]
+    return _divide_no_nan(tp, tp + state["false_negatives"]), _divide_no_nan(tp, tp + state["false_positives"])
+
+
 class _ThresholdSweep(ShapeBuilt):
     """State: the four confusion counts per threshold (and per label when multi-label)."""
 
@@ -82,12 +88,6 @@ class _AtConstraint(_ThresholdSweep):
             self.thresholds, self._evenly = [0.0] + inner + [1.0], True
         super().__init__(name=name, dtype=dtype)
 
-    def _curves(self, state):
-        tp = state["true_positives"]
-        recall = _divide_no_nan(tp, tp + state["false_negatives"])
-        precision = _divide_no_nan(tp, tp + state["false_positives"])
-        return recall, precision
-
     @staticmethod
     def _best(constrained, dependent, value):
         return jnp.max(jnp.where(constrained >= value, dependent, 0.0), initial=0.0)
@@ -111,7 +111,7 @@ class PrecisionAtRecall(_AtConstraint):
         super().__init__(recall, "recall", num_thresholds, class_id, name, dtype)
 
     def _compute(self, state):
-        recall, precision = self._curves(state)
+        recall, precision = _recall_precision(state)
         return self._best(recall, precision, self.recall)
 
     def get_config(self):
@@ -127,7 +127,7 @@ class RecallAtPrecision(_AtConstraint):
         super().__init__(precision, "precision", num_thresholds, class_id, name, dtype)
 
     def _compute(self, state):
-        recall, precision = self._curves(state)
+        recall, precision = _recall_precision(state)
         return self._best(precision, recall, self.precision)
 
     def get_config(self):
@@ -239,11 +239,11 @@ class AUC(_ThresholdSweep):
 
     def _curve_points(self, state):
         tp, fp, tn, fn = (state[key] for key in COUNTS)
-        recall = _divide_no_nan(tp, tp + fn)
+        recall, precision = _recall_precision(state)
         if self.curve == "ROC":
             return _divide_no_nan(fp, fp + tn), recall
         if self.curve == "PR":
-            return recall, _divide_no_nan(tp, tp + fp)
+            return recall, precision
         scale = _divide_no_nan(tp + fn, tn + fp)  # PRGAIN
         recall_gain = jnp.where(tp == 0, 0.0, 1.0 - scale * _divide_no_nan(fn, tp))
         precision_gain = jnp.where(tp == 0, 1.0, 1.0 - scale * _divide_no_nan(fp, tp))
