@@ -334,3 +334,45 @@ def test_bfloat16_weights_cross_exactly(tmp_path, direction):
     target.load_weights(tmp_path / "bf16.weights.h5")
     for a, b in zip(source.get_weights(), target.get_weights(), strict=True):
         assert str(a.dtype) == str(b.dtype) == "bfloat16" and np.array_equal(a, b)
+
+
+def _counter_layer(lib):
+    """A Dense-like layer that also keeps a NumPy counter (not a variable), saved through Keras's
+    `save_own_variables` / `load_own_variables` hooks (the customizing-saving guide's pattern)."""
+    class Counting(lib.layers.Layer):
+        def __init__(self, units=2, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.calls = np.zeros((1,), "float32")
+
+        def build(self, shape):
+            self.kernel = self.add_weight(shape=(shape[-1], self.units), name="kernel")
+
+        def call(self, x):
+            return lib.ops.matmul(x, self.kernel)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+        def save_own_variables(self, store):
+            super().save_own_variables(store)
+            store["1"] = self.calls
+
+        def load_own_variables(self, store):
+            self.kernel.assign(store["0"])
+            self.calls = np.asarray(store["1"])
+    return Counting
+
+
+def test_save_and_load_own_variables_hooks_cross_with_keras(tmp_path):
+    x = np.ones((2, 3), "float32")
+    for writer, reader in ((kerasish, keras_ref), (keras_ref, kerasish), (kerasish, kerasish)):
+        layer = _counter_layer(writer)(name="counting")
+        model = writer.Sequential([writer.Input((3,)), layer])
+        layer.calls = np.array([7.0], "float32")
+        path = tmp_path / f"hook_{writer.__name__}_{reader.__name__}.keras"
+        model.save(path)
+        cls = _counter_layer(reader)
+        loaded = reader.models.load_model(path, custom_objects={"Counting": cls})
+        assert float(np.asarray(loaded.layers[0].calls)[0]) == 7.0
+        np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)

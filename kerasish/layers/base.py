@@ -394,6 +394,24 @@ class Layer(nnx.Module, pytree=False):
         trainable = {id(w) for w in self.trainable_weights}
         return [v for v in self.variables if id(v) not in trainable]
 
+    def save_own_variables(self, store) -> None:
+        """Keras's saving hook: the layer's own variables into `store` under the keys "0", "1", ...
+        (trainable then non-trainable, creation order). Override it (calling super) to save more
+        state; `load_own_variables` reads it back."""
+        from kerasish.saving.layout import own_variables
+        for i, variable in enumerate(own_variables(self)):
+            store[str(i)] = np.asarray(variable.get_value())
+
+    def load_own_variables(self, store) -> None:
+        """Keras's loading hook: assigns `store["0"]`, `store["1"]`, ... to the layer's own variables."""
+        from kerasish.saving.layout import own_variables
+        variables = own_variables(self)
+        if len(store) != len(variables):
+            raise ValueError(f"Layer '{self.name}' expected {len(variables)} variables, but received {len(store)} "
+                             f"variables during loading. Expected: {[v.name for v in variables]}")
+        for i, variable in enumerate(variables):
+            variable.assign(store[str(i)])
+
     def get_weights(self) -> list[np.ndarray]:
         return [np.asarray(w) for w in self.weights]
 

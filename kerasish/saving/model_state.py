@@ -19,6 +19,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
+
 from kerasish.saving import layout, optimizer_vars
 from kerasish.saving.weights_file import Contents
 from kerasish.utils.host import to_host
@@ -50,7 +52,10 @@ def contents_of(model, with_optimizer: bool = True, info: dict | None = None) ->
     contents = Contents(info=dict(info or {}), from_kerasish=True)
     entries = layout.layer_entries(model)
     for entry in entries:
-        contents.groups[entry.group] = (entry.name, [_host(v.get_value())[0] for v in entry.variables])
+        if _own_hook(entry.layer, "save_own_variables"):
+            contents.groups[entry.group] = (entry.name, _saved_by_hook(entry.layer))
+        else:
+            contents.groups[entry.group] = (entry.name, [_host(v.get_value())[0] for v in entry.variables])
     keys = {}
     for path, variable in layout.extra_variables(model, entries).items():
         contents.variables[path], impl = _host(variable.get_value())
@@ -61,6 +66,23 @@ def contents_of(model, with_optimizer: bool = True, info: dict | None = None) ->
     if with_optimizer and model._engine is not None and model.built:
         _add_optimizer(model, contents)
     return contents
+
+
+def _own_hook(layer, hook: str) -> bool:
+    """Whether `layer` overrides Keras's `save_own_variables` / `load_own_variables` hook."""
+    from kerasish.layers.base import Layer
+    return isinstance(layer, Layer) and getattr(type(layer), hook) is not getattr(Layer, hook)
+
+
+def _saved_by_hook(layer) -> list[np.ndarray]:
+    """What a layer's own `save_own_variables(store)` put in the store, in key order "0", "1", ..."""
+    store: dict = {}
+    layer.save_own_variables(store)
+    keys = [str(i) for i in range(len(store))]
+    if sorted(store) != sorted(keys):
+        raise ValueError(f"Layer '{layer.name}' saved the keys {sorted(store)} in `save_own_variables`: kerasish "
+                         f"stores a layer's arrays as a numbered list, so use the keys {keys}.")
+    return [np.asarray(to_host(store[k])) for k in keys]
 
 
 def _add_optimizer(model, contents: Contents) -> None:
@@ -97,11 +119,14 @@ def _problem(array: np.ndarray, variable) -> str | None:
 def plan_model(model, contents: Contents, filename: str, skip_mismatch: bool = False) -> list:
     """`[(variable, array)]` to assign; raises ValueError (nothing assigned) when the file does not fit."""
     entries = layout.layer_entries(model)
-    pairs, problems, skipped = [], [], []
+    pairs, problems, skipped, hooks = [], [], [], []
     used = {_OPT_GROUP, _INNER_GROUP}
     for entry in entries:
         arrays = contents.vars(entry.group)
         used.add(entry.group)
+        if arrays is not None and _own_hook(entry.layer, "load_own_variables"):
+            hooks.append((entry.layer, {str(i): a for i, a in enumerate(arrays)}))
+            continue
         if arrays is None:
             if entry.variables:
                 problems.append(f"'{entry.path or model.name}' ({entry.name}): {len(entry.variables)} variables in "
@@ -130,7 +155,7 @@ def plan_model(model, contents: Contents, filename: str, skip_mismatch: bool = F
         warnings.warn(f"Skipping the variables of {filename} that do not match model '{model.name}': "
                       + "; ".join(problems[:8]), stacklevel=4)
     pairs += _plan_extras(model, entries, contents)
-    return pairs
+    return pairs + hooks  # a layer with its own load_own_variables gets its store, after the checks
 
 
 def _plan_extras(model, entries, contents: Contents) -> list:
@@ -201,6 +226,9 @@ def _raw_state(template, contents: Contents):
 def assign(model, pairs: list, optimizer_state) -> None:
     """Puts the checked arrays into the model (and the optimizer state into its optimizer)."""
     for variable, array in pairs:
+        if not isinstance(variable, nnx.Variable):  # (layer, store): the layer's own load_own_variables
+            variable.load_own_variables(array)
+            continue
         old = variable.get_value()
         if isinstance(array, tuple):  # typed PRNG key data and its implementation
             value = jax.random.wrap_key_data(jnp.asarray(array[0]), impl=array[1])
