@@ -85,6 +85,8 @@ def test_seeded_random_layer_draws_keras_values(name, kwargs):
 ])
 def test_unseeded_random_layer_statistics_match_keras(name, kwargs):
     x = _images((256, 10, 10, 1))
+    kerasish.utils.set_random_seed(11)  # unseeded layers draw from the global streams: fixed, so never flaky
+    keras_ref.utils.set_random_seed(11)
     ours, ref = getattr(kerasish.layers, name)(**kwargs), getattr(keras_ref.layers, name)(**kwargs)
     a, b = np.asarray(ours(x)), np.asarray(ref(x))
     assert not np.array_equal(a, np.asarray(ours(x))), "two training calls drew the same augmentation"
@@ -92,7 +94,8 @@ def test_unseeded_random_layer_statistics_match_keras(name, kwargs):
     spread = 5 * np.sqrt(2 / len(a)) * max(per_image_b.std(), 1e-3)
     assert abs(per_image_a.mean() - per_image_b.mean()) < spread
     assert abs(per_image_a.std() - per_image_b.std()) < spread
-    assert abs(np.mean(a == x[:, :a.shape[1], :a.shape[2]]) - np.mean(b == x[:, :b.shape[1], :b.shape[2]])) < 0.1
+    if name != "RandomCrop":  # one crop window per batch: a single draw, no statistic
+        assert abs(np.mean(a == x) - np.mean(b == x)) < 0.1
 
 
 def test_random_crop_centre_crops_at_inference():

@@ -16,6 +16,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from kerasish import random
 from kerasish.layers._conv_args import data_format_arg
 from kerasish.layers.base import Layer
 from kerasish.serialization import layer_config
@@ -83,6 +84,30 @@ class ImageLayer(Layer):
 
     def config(self, **fields: Any) -> dict[str, Any]:
         return layer_config(self, data_format=self.data_format, **fields)
+
+
+class RandomImageLayer(ImageLayer):
+    """A random image layer: `seed`, its `generator`, and the call every one of them makes: the images
+    (cast to the compute dtype first where Keras casts them, `cast_inputs`) returned as they are at
+    inference, `augment(images, batch)` in training."""
+    cast_inputs = True
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.seed = seed
+        self.generator = random.SeedGenerator(seed)
+
+    def call(self, inputs, training=True):
+        images = images_of(self, inputs)
+        if self.cast_inputs:
+            images = images.astype(self.compute_dtype)
+        if not training:
+            return images
+        return self.augment(images, 1 if images.ndim == 3 else images.shape[0])
+
+    def augment(self, images, batch: int):
+        """The training output for `images` (`batch` of them; 1 for a single image)."""
+        raise NotImplementedError
 
 
 def affine_matrix(angle, translate_x, translate_y, scale, height: int, width: int) -> jnp.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from kerasish import backend, random
-from kerasish.layers.preprocessing._image_base import ImageLayer, factor_pair, images_of
+from kerasish.layers.preprocessing._image_base import ImageLayer, RandomImageLayer, factor_pair, images_of
 from kerasish.ops import image as image_ops
 from kerasish.ops import nn as nn_ops
 
@@ -39,30 +39,15 @@ def rescale(images, source, target, dtype):
     return images * (target[1] - target[0]) + target[0]
 
 
-def _batch(images) -> int:
-    return 1 if images.ndim == 3 else images.shape[0]
-
-
 def _per_image(values, images):
     """`(batch,)` values shaped to broadcast over `images` (one image: its single value)."""
     values = jnp.reshape(values, (-1, 1, 1, 1))
     return values[0] if images.ndim == 3 else values
 
 
-class _RandomColor(ImageLayer):
-    """A random colour layer: `seed`, its generator, and a config with them."""
-
-    def __init__(self, seed=None, data_format=None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
-        self.seed = seed
-        self.generator = random.SeedGenerator(seed)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-
-class _FactorColor(_RandomColor):
+class _FactorColor(RandomImageLayer):
     """A random colour layer with Keras's `factor` (within `_bounds`) and `value_range` arguments."""
+    cast_inputs = False  # Keras casts (where it does) inside the augmentation
     _bounds = (-1, 1)
     _sort_range = True  # RandomHue keeps `value_range` as given, the others sort it (as Keras)
 
@@ -75,8 +60,9 @@ class _FactorColor(_RandomColor):
         return self.config(factor=self.factor, value_range=self.value_range, seed=self.seed)
 
 
-class RandomGrayscale(_RandomColor):
+class RandomGrayscale(RandomImageLayer):
     """In training, turns each image to grayscale (kept as 3 channels) with probability `factor`."""
+    cast_inputs = False
 
     def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -84,11 +70,8 @@ class RandomGrayscale(_RandomColor):
             raise ValueError(f"`factor` should be between 0 and 1. Received: factor={factor}")
         self.factor = factor
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
-        apply = random.uniform((_batch(images),), 0, 1, seed=self.generator) < self.factor
+    def augment(self, images, batch):
+        apply = random.uniform((batch,), 0, 1, seed=self.generator) < self.factor
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
         return jnp.where(_per_image(apply, images), gray, images)
 
@@ -96,28 +79,26 @@ class RandomGrayscale(_RandomColor):
         return self.config(factor=self.factor)  # Keras writes no `seed` for this layer
 
 
-class RandomInvert(_RandomColor):
+class RandomInvert(RandomImageLayer):
     """In training, inverts each image (`value_range[1] - x`) with a probability drawn from `factor`."""
+    cast_inputs = False
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _factor(factor, (0, 1))
         self.value_range = value_range
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
+    def augment(self, images, batch):
         images = images.astype(self.compute_dtype)
-        probability = random.uniform((_batch(images),), self.factor[0], self.factor[1], seed=self.generator)
-        apply = random.uniform((_batch(images),), 0, 1, seed=self.generator) < probability
+        probability = random.uniform((batch,), self.factor[0], self.factor[1], seed=self.generator)
+        apply = random.uniform((batch,), 0, 1, seed=self.generator) < probability
         return jnp.where(_per_image(apply, images), self.value_range[1] - images, images)
 
     def get_config(self):
         return self.config(factor=self.factor, value_range=self.value_range, seed=self.seed)
 
 
-class Solarization(_RandomColor):
+class Solarization(RandomImageLayer):
     """In training, adds a random amount to each image (in 0..255 units) and inverts the pixels at or
     above a random threshold."""
     _MESSAGE = ("The `addition_factor` and `threshold_factor` arguments should be a number (or a list of two "
@@ -139,10 +120,7 @@ class Solarization(_RandomColor):
                 raise ValueError(self._MESSAGE + f"Received: input_number={v}")
         return tuple(sorted(factor)) if isinstance(factor, (tuple, list)) else (0, factor)
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs).astype(self.compute_dtype)
-        if not training:
-            return images
+    def augment(self, images, batch):
         shape = (1, 1, 1) if images.ndim == 3 else (images.shape[0], 1, 1, 1)
         additions = random.uniform(shape, self.addition_factor[0], self.addition_factor[1] * 255,
                                    dtype=self.compute_dtype, seed=self.generator)
@@ -184,12 +162,9 @@ class AutoContrast(ImageLayer):
 class RandomColorDegeneration(_FactorColor):
     """In training, blends each image towards its grayscale version by a factor drawn from `factor`."""
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
+    def augment(self, images, batch):
         images = images.astype(self.compute_dtype)
-        factor = random.uniform((_batch(images), 1, 1, 1), self.factor[0], self.factor[1], seed=self.generator)
+        factor = random.uniform((batch, 1, 1, 1), self.factor[0], self.factor[1], seed=self.generator)
         factor = _per_image(factor, images).astype(self.compute_dtype)
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
         return jnp.clip(images + factor * (gray - images), self.value_range[0], self.value_range[1])
@@ -215,11 +190,8 @@ class RandomSaturation(_FactorColor):
     """In training, scales each image's saturation by `u / (1 - u)` for `u` drawn from `factor`
     (Keras reads HSV from the images as they are and clips the saturation to `value_range`)."""
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
-        u = random.uniform((_batch(images),), self.factor[0], self.factor[1], seed=self.generator)
+    def augment(self, images, batch):
+        u = random.uniform((batch,), self.factor[0], self.factor[1], seed=self.generator)
         factor = _channel_factor((u / (1 - u + backend.epsilon())).astype(self.compute_dtype), images)
         hsv = image_ops.rgb_to_hsv(images, data_format=self.data_format)
         axis = _hsv_axis(self, images)
@@ -233,11 +205,7 @@ class RandomHue(_FactorColor):
     _bounds = (0, 1)
     _sort_range = False
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
-        batch = _batch(images)
+    def augment(self, images, batch):
         direction = jnp.where(random.uniform((batch,), seed=self.generator) > 0.5, -1.0, 1.0)
         shift = direction * random.uniform((batch,), self.factor[0], self.factor[1], seed=self.generator) * 0.5
         images = rescale(images.astype(self.compute_dtype), self.value_range, (0, 1), "float32")
@@ -254,11 +222,9 @@ class RandomSharpness(_FactorColor):
     """In training, sharpens (or blurs) each image: blends it with a 3x3 smoothing of itself by
     `1 - 2 u`, `u` drawn from `factor` (0.5 leaves it as it is), then clips to `value_range`."""
     _bounds = (0, 1)
+    cast_inputs = True
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs).astype(self.compute_dtype)
-        if not training:
-            return images
+    def augment(self, images, batch):
         batched = images[None] if images.ndim == 3 else images
         if self.data_format == "channels_first":
             batched = jnp.swapaxes(batched, -3, -1)
@@ -280,11 +246,7 @@ class RandomPosterization(_FactorColor):
     (in [1, 8]) per image."""
     _bounds = (1, 8)
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
-        batch = _batch(images)
+    def augment(self, images, batch):
         if self.factor[0] != self.factor[1]:
             bits = random.randint((batch,), self.factor[0], self.factor[1], dtype="uint8", seed=self.generator)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from kerasish import random
-from kerasish.layers.preprocessing._image_base import ImageLayer, images_of
+from kerasish.layers.preprocessing._image_base import RandomImageLayer
 from kerasish.layers.preprocessing.color import RandomHue, RandomSaturation, _factor
 from kerasish.layers.preprocessing.image import RandomBrightness, RandomContrast
 from kerasish.ops import image as image_ops
@@ -31,24 +31,19 @@ def _odd_pair(size, name: str) -> tuple[int, int]:
     raise ValueError(message)
 
 
-class RandomGaussianBlur(ImageLayer):
+class RandomGaussianBlur(RandomImageLayer):
     """In training, blurs each image with probability drawn from `factor`, with a Gaussian kernel of
     `kernel_size` and standard deviations drawn from `sigma` (one per axis, shared by the batch)."""
 
     def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
                  **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _factor(factor, (0, 1))
         self.kernel_size = _odd_pair(kernel_size, "kernel_size")
         self.sigma = _factor(sigma, (0, 1))
-        self.value_range, self.seed = value_range, seed
-        self.generator = random.SeedGenerator(seed)
+        self.value_range = value_range
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs).astype(self.compute_dtype)
-        if not training:
-            return images
-        batch = 1 if images.ndim == 3 else images.shape[0]
+    def augment(self, images, batch):
         probability = random.uniform((batch,), self.factor[0], self.factor[1], seed=self.generator)
         apply = random.uniform((batch,), 0.0, 1.0, seed=self.generator) < probability
         sigma = random.uniform((2,), self.sigma[0], self.sigma[1], dtype=self.compute_dtype, seed=self.generator) + 1e-6
@@ -62,17 +57,16 @@ class RandomGaussianBlur(ImageLayer):
                            value_range=self.value_range, seed=self.seed)
 
 
-class RandomColorJitter(ImageLayer):
+class RandomColorJitter(RandomImageLayer):
     """In training, applies random brightness, contrast, saturation and hue changes, in that order,
     each only when its factor is given (see the layers of those names)."""
 
     def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None, saturation_factor=None,
                  hue_factor=None, seed=None, data_format=None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
-        self.value_range, self.seed = value_range, seed
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = value_range
         self.brightness_factor, self.contrast_factor = brightness_factor, contrast_factor
         self.saturation_factor, self.hue_factor = saturation_factor, hue_factor
-        self.generator = random.SeedGenerator(seed)
         parts = ((RandomBrightness, brightness_factor), (RandomContrast, contrast_factor),
                  (RandomSaturation, saturation_factor), (RandomHue, hue_factor))
         self._parts = []
@@ -83,10 +77,7 @@ class RandomColorJitter(ImageLayer):
             part.generator = self.generator  # one stream of draws for the whole jitter, as in Keras
             self._parts.append(part)
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs).astype(self.compute_dtype)
-        if not training:
-            return images
+    def augment(self, images, batch):
         for part in self._parts:
             images = part(images, training=True)
         return images.astype(self.compute_dtype)

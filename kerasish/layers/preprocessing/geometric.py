@@ -12,27 +12,22 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from kerasish import random
-from kerasish.layers.preprocessing._image_base import (FILL_MODES, INTERPOLATIONS, ImageLayer, affine_matrix,
-                                                       check_choice, factor_pair, images_of)
+from kerasish.layers.preprocessing._image_base import (FILL_MODES, INTERPOLATIONS, RandomImageLayer, affine_matrix,
+                                                       check_choice, factor_pair)
 from kerasish.ops import image as image_ops
 
 
-class _AffineLayer(ImageLayer):
+class _AffineLayer(RandomImageLayer):
     """Shared arguments (`fill_mode`, `interpolation`, `fill_value`, `seed`) and the warp itself."""
 
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
                  data_format=None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.fill_mode = check_choice(fill_mode, "fill_mode", FILL_MODES)
         self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
-        self.fill_value, self.seed = fill_value, seed
-        self.generator = random.SeedGenerator(seed)
+        self.fill_value = fill_value
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs).astype(self.compute_dtype)
-        if not training:
-            return images
-        batch = 1 if images.ndim == 3 else images.shape[0]
+    def augment(self, images, batch):
         h_axis, w_axis = self.hw_axes(images.ndim)
         transform = self.transform(batch, images.shape[h_axis], images.shape[w_axis])
         if images.ndim == 3:

@@ -13,7 +13,7 @@ from jax import lax
 
 from kerasish import random
 from kerasish.layers.base import positive_int
-from kerasish.layers.preprocessing._image_base import ImageLayer, factor_pair, images_of
+from kerasish.layers.preprocessing._image_base import ImageLayer, RandomImageLayer, factor_pair, images_of
 from kerasish.ops import image as image_ops
 from kerasish.utils import rng
 
@@ -102,7 +102,7 @@ class CenterCrop(ImageLayer):
         return self.config(height=self.height, width=self.width)
 
 
-class RandomCrop(ImageLayer):
+class RandomCrop(RandomImageLayer):
     """In training, crops every image of the batch at one random `height x width` window; at inference
     (and for images not larger than the target in both dimensions) behaves as `CenterCrop`.
 
@@ -112,10 +112,9 @@ class RandomCrop(ImageLayer):
     """
 
     def __init__(self, height: int, width: int, seed: int | None = None, data_format: str | None = None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.height, self.width = positive_int(height, "height"), positive_int(width, "width")
         self.seed = seed if seed is not None else rng.next_seed()
-        self.generator = random.SeedGenerator(seed)
 
     def call(self, inputs, training=True):
         images = images_of(self, inputs).astype(self.compute_dtype)
@@ -134,25 +133,21 @@ class RandomCrop(ImageLayer):
         return self.config(height=self.height, width=self.width, seed=self.seed)
 
 
-class RandomFlip(ImageLayer):
+class RandomFlip(RandomImageLayer):
     """In training, flips each image left-right (`"horizontal"`), upside down (`"vertical"`) or both
     (`"horizontal_and_vertical"`, one draw for both) with probability 1/2."""
     _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
     def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None,
                  data_format: str | None = None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         if mode not in self._MODES:
             raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode!r}. "
                              f"Expected one of {self._MODES}.")
-        self.mode, self.seed = mode, seed
-        self.generator = random.SeedGenerator(seed)
+        self.mode = mode
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs).astype(self.compute_dtype)
-        if not training:
-            return images
-        shape = (1, 1, 1) if images.ndim == 3 else (images.shape[0], 1, 1, 1)
+    def augment(self, images, batch):
+        shape = (1, 1, 1) if images.ndim == 3 else (batch, 1, 1, 1)
         flips = random.uniform(shape, seed=self.generator) <= 0.5
         h_axis, w_axis = self.hw_axes(images.ndim)
         if self.mode in ("horizontal", "horizontal_and_vertical"):
@@ -172,25 +167,21 @@ def _value_range(value_range) -> list:
     return list(value_range)
 
 
-class RandomContrast(ImageLayer):
+class RandomContrast(RandomImageLayer):
     """In training, scales each image's deviation from its per-channel mean by a factor drawn from
     `[1 - lower, 1 + upper]` (Keras's reading of `factor`), then clips to `value_range`."""
+    cast_inputs = False  # Keras returns inference inputs as they are
 
     def __init__(self, factor, value_range=(0, 255), seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         self.factor = factor_pair(factor, (0, 1), "The `factor` argument should be a number (or a list of two "
                                   "numbers) in the range [0, 1]. ")
         _value_range(value_range)
         self.value_range = value_range
-        self.seed = seed
-        self.generator = random.SeedGenerator(seed)
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
+    def augment(self, images, batch):
         images = images.astype(self.compute_dtype)
-        shape = (1, 1, 1) if images.ndim == 3 else (images.shape[0], 1, 1, 1)
+        shape = (1, 1, 1) if images.ndim == 3 else (batch, 1, 1, 1)
         factor = random.uniform(shape, 1.0 - self.factor[0], 1.0 + self.factor[1], dtype=self.compute_dtype,
                                 seed=self.generator)
         mean = jnp.mean(images, axis=self.hw_axes(images.ndim), keepdims=True)
@@ -200,26 +191,22 @@ class RandomContrast(ImageLayer):
         return self.config(factor=self.factor, value_range=self.value_range, seed=self.seed)
 
 
-class RandomBrightness(ImageLayer):
+class RandomBrightness(RandomImageLayer):
     """In training, adds one offset per image drawn from `factor * (value_range[1] - value_range[0])`,
     then clips to `value_range`."""
+    cast_inputs = False  # Keras returns inference inputs as they are
 
     def __init__(self, factor, value_range=(0, 255), seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         if factor is None:
             factor = 0.0
         self.factor = factor_pair(factor, (-1, 1), "The `factor` argument should be a number (or a list of two "
                                   "numbers) in the range [-1, 1]. ")
         self.value_range = sorted(_value_range(value_range))
-        self.seed = seed
-        self.generator = random.SeedGenerator(seed)
 
-    def call(self, inputs, training=True):
-        images = images_of(self, inputs)
-        if not training:
-            return images
+    def augment(self, images, batch):
         images = images.astype(self.compute_dtype)
-        shape = (1, 1, 1) if images.ndim == 3 else (images.shape[0], 1, 1, 1)
+        shape = (1, 1, 1) if images.ndim == 3 else (batch, 1, 1, 1)
         delta = random.uniform(shape, self.factor[0], self.factor[1], seed=self.generator)
         delta = (delta * (self.value_range[1] - self.value_range[0])).astype(images.dtype)
         return jnp.clip(images + delta, self.value_range[0], self.value_range[1])
