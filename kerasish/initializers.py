@@ -326,6 +326,14 @@ ALL_OBJECTS.update(
 )  # fmt: skip
 
 
+# Keras 3 exposes the lowercase names (and two longer ones) as the classes themselves.
+constant, zeros, ones, identity = Constant, Zeros, Ones, Identity
+IdentityInitializer, OrthogonalInitializer, orthogonal = Identity, Orthogonal, Orthogonal
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, glorot_normal, glorot_uniform = VarianceScaling, GlorotNormal, GlorotUniform
+he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
+
+
 def get(identifier: Any) -> Any:
     """An initializer from a name (`"glorot_uniform"`), a config dict, a class, an instance, a
     callable `(key, shape, dtype)`, or an array (returned as is for a matching shape). `None` gives None.

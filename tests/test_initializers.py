@@ -196,3 +196,33 @@ def test_keras_argument_order_gives_a_helpful_type_error():
 def test_base_initializer_requires_call():
     with pytest.raises(NotImplementedError, match="must implement the `__call__\\(\\)` method"):
         initializers.Initializer()(KEY, (2,))
+
+
+ALIASES = ["constant", "zeros", "ones", "identity", "IdentityInitializer", "OrthogonalInitializer", "orthogonal",
+           "random_normal", "random_uniform", "truncated_normal", "variance_scaling", "glorot_normal",
+           "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_module_aliases_are_keras_classes(alias):
+    # Keras 3 exposes these names as the classes themselves (not factories): match that.
+    ours, theirs = getattr(initializers, alias), getattr(keras.initializers, alias)
+    assert isinstance(ours, type) and isinstance(theirs, type)
+    assert ours.__name__ == theirs.__name__
+    assert ours is getattr(initializers, theirs.__name__)
+    assert type(initializers.get(alias)) is ours
+
+
+@pytest.mark.parametrize("alias", ["glorot_normal", "he_uniform", "lecun_normal", "random_normal", "truncated_normal",
+                                   "random_uniform", "variance_scaling"])
+def test_seeded_aliases_draw_keras_values(alias):
+    ours = getattr(initializers, alias)(seed=7)(KEY, (5, 4))
+    theirs = np.asarray(getattr(keras.initializers, alias)(seed=7)((5, 4)))
+    np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_orthogonal_alias_statistics():
+    # Keras's Orthogonal uses the backend's QR on its seeded draw; compare the defining property.
+    q = np.asarray(initializers.orthogonal(gain=2.0, seed=3)(KEY, (6, 4)))
+    np.testing.assert_allclose(q.T @ q, 4.0 * np.eye(4), atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(initializers.IdentityInitializer(gain=3.0)(KEY, (3, 3))), 3.0 * np.eye(3))
