@@ -63,27 +63,6 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def int_tuple(value: Any, n: int, name: str) -> tuple[int, ...]:
-    """`3` -> `(3, 3)`; checks length and positivity like Keras's `standardize_tuple`."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value),) * n
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {name}={value!r}") from None
-    if len(items) != n or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0 for v in items):
-        raise ValueError(
-            f"The `{name}` argument must be a tuple of {n} positive integers. Received: {name}={value!r}")
-    return tuple(int(v) for v in items)
-
-
-def padding_arg(value: Any) -> str:
-    padding = str(value).lower() if isinstance(value, str) else value
-    if padding not in ("valid", "same"):
-        raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: padding={value!r}")
-    return padding
-
-
 class _Stored:
     """Holds Python values on a layer outside the NNX graph's data (a static, by-identity leaf)."""
     __slots__ = ("values",)
