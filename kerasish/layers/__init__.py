@@ -6,7 +6,7 @@ from typing import Any
 
 from kerasish import serialization
 from kerasish.layers.base import Layer
-from kerasish.layers.conv import Conv2D
+from kerasish.layers.convolutional import Conv2D
 from kerasish.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Maxout, Reshape
 from kerasish.layers.symbolic import KerasTensor
 from kerasish.layers.embedding import Embedding
@@ -42,7 +42,7 @@ GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
 
 _LAYERS = {cls.__name__: cls for cls in (
-    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Embedding, Flatten,
+    Activation, AveragePooling2D, BatchNormalization, Dense, Dropout, Embedding, Flatten,
     GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, LayerNormalization, Maxout, MaxPooling2D, Rescaling,
     Reshape)}
 _LAYERS.update({name: getattr(family, name) for family in _FAMILIES for name in family.__all__

@@ -89,12 +89,13 @@ class _SpatialConv(Layer):
         return windowed_shape(self, input_shape, self.rank, channels, self.kernel_size, self.strides,
                               self.padding, self.data_format, self.dilation_rate)
 
-    def _config(self, **fields: Any) -> dict[str, Any]:
-        """Keras's config: the shared arguments, then the subclass's `fields`."""
+    def _config(self, after_dilation: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """Keras's config: the subclass's `fields`, the shared arguments (`after_dilation` right after
+        `dilation_rate`, where Keras puts a plain convolution's `groups`), then the weights' arguments."""
         return layer_config(self, **fields, kernel_size=self.kernel_size, strides=self.strides,
                             padding=self.padding, data_format=self.data_format, dilation_rate=self.dilation_rate,
-                            activation=serialize_activation(self.activation), use_bias=self.use_bias,
-                            **weight_args_config(self, *self._roles, activity=True))
+                            **(after_dilation or {}), activation=serialize_activation(self.activation),
+                            use_bias=self.use_bias, **weight_args_config(self, *self._roles, activity=True))
 
 
 class BaseConv(_SpatialConv):
@@ -140,7 +141,7 @@ class BaseConv(_SpatialConv):
         return self._finish(y)
 
     def get_config(self):
-        return self._config(filters=self.filters, groups=self.groups)
+        return self._config({"groups": self.groups}, filters=self.filters)
 
     @classmethod
     def from_config(cls, config):

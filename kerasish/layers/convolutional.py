@@ -1,10 +1,9 @@
-"""Conv1D, Conv3D, transposed, separable and depthwise convolutions (Keras 3's names and arguments).
+"""Conv1D, Conv2D, Conv3D, transposed, separable and depthwise convolutions (Keras 3's names and arguments).
 
 Each class fixes the number of spatial axes of one of the bases in `_conv_base.py`, whose
 `__init__` takes Keras's arguments in Keras's positional order (`Conv3DTranspose`, whose
 `data_format` comes before `output_padding` in Keras, reorders them). Weights, their names, shapes
 and order are Keras's, so `set_weights(keras_layer.get_weights())` carries a Keras model over.
-`Conv2D` lives in `conv.py`.
 
 Example:
     >>> layer = Conv1D(8, 3, padding="causal", dilation_rate=2)
@@ -24,6 +23,13 @@ class Conv1D(BaseConv):
     kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer,
     kernel_constraint, bias_constraint`."""
     _rank = 1
+
+
+class Conv2D(BaseConv):
+    """2-D convolution over `(batch, height, width, channels)` (or channels first); Conv1D's
+    arguments, with pairs, and padding "valid" or "same". One group runs through
+    `kerasish.kernels.conv2d` (patches + one matmul on CPU, XLA's convolution on GPU/TPU)."""
+    _rank = 2
 
 
 class Conv3D(BaseConv):
@@ -80,6 +86,7 @@ class SeparableConv2D(BaseSeparableConv):
 
 
 Convolution1D = Conv1D
+Convolution2D = Conv2D
 Convolution3D = Conv3D
 Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
@@ -87,7 +94,7 @@ Convolution3DTranspose = Conv3DTranspose
 SeparableConvolution1D = SeparableConv1D
 SeparableConvolution2D = SeparableConv2D
 
-__all__ = ["Conv1D", "Conv1DTranspose", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D",
-           "Convolution1DTranspose", "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
+__all__ = ["Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D",
+           "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
            "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
            "SeparableConvolution2D"]
