@@ -1,5 +1,5 @@
 """`RNN`: runs a cell over the time axis with one `jax.lax.scan` (inside whatever jit compiles the
-step), and the `SimpleRNN`, `LSTM` and `GRU` layers built on it.
+step). `SimpleRNN`, `LSTM` and `GRU` (in `rnn_layers`) are RNNs over their own cells.
 
 The loop is time-major. For the built-in cells the state-independent half of the step (the input
 projection `x @ kernel + bias`) runs for all timesteps in one matmul before the scan, so the scan
@@ -21,12 +21,12 @@ from flax import nnx
 from kerasish import activations
 from kerasish.layers._lstm_scan import lstm_scan
 from kerasish.layers.base import Layer
-from kerasish.layers.rnn_cells import (GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _RecurrentCell,
-                                       call_cell, cell_output_size, initial_cell_state)
+from kerasish.layers.rnn_cells import (LSTMCell, StackedRNNCells, _RecurrentCell, call_cell, cell_output_size,
+                                       initial_cell_state)
 from kerasish.serialization import layer_config, serialize_keras_object
 from kerasish.variables import NonTrainableVariable
 
-__all__ = ["GRU", "LSTM", "RNN", "SimpleRNN"]
+__all__ = ["RNN"]
 
 
 class _States(nnx.Module, pytree=False):
@@ -82,6 +82,11 @@ def _outputs_its_state(cell) -> bool:
     if isinstance(cell, StackedRNNCells):
         return _outputs_its_state(cell.cells[-1])
     return isinstance(cell, _RecurrentCell)
+
+
+def _keep(valid_t, new, old):
+    """`new` where the step is real, `old` where it is padding; `valid_t` is (batch, 1)."""
+    return jnp.where(valid_t.reshape(valid_t.shape[0], *(1,) * (jnp.ndim(new) - 1)), new, old)
 
 
 def _first_state(states, stacked: bool):
@@ -274,8 +279,8 @@ class RNN(Layer):
                     fill = jnp.zeros_like(output)
                 else:
                     fill = _first_state(states, stacked)
-                output = jnp.where(valid_t, output, fill)
-                new_states = jax.tree.map(lambda new, old: jnp.where(valid_t, new, old), new_states, states)
+                output = _keep(valid_t, output, fill)
+                new_states = jax.tree.map(lambda new, old: _keep(valid_t, new, old), new_states, states)
             carry = (new_states, output if carry_output else None)
             return carry, (output if collect else None)
 
@@ -290,7 +295,7 @@ class RNN(Layer):
         else:
             last = _first_state(states, stacked)
             if self.zero_output_for_mask and valid is not None:
-                last = jnp.where(valid[0] if self.go_backwards else valid[-1], last, jnp.zeros_like(last))
+                last = _keep(valid[0] if self.go_backwards else valid[-1], last, jnp.zeros_like(last))
             outputs = None
         return last, outputs, states
 
@@ -307,108 +312,3 @@ class RNN(Layer):
         if isinstance(cell, dict):
             cell = deserialize(cell, custom_objects)
         return cls(cell, **config)
-
-
-class _CellLayer(RNN):
-    """SimpleRNN, LSTM, GRU: an RNN over its own built-in cell, configured by the cell's arguments."""
-
-    cell_class: type = _RecurrentCell
-    cell_name = ""
-    _cell_keys: tuple[str, ...] = ()
-
-    def __init__(self, units, *, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, zero_output_for_mask=False, activity_regularizer=None, **kwargs):
-        cell_kwargs = {key: kwargs.pop(key) for key in self._cell_keys if key in kwargs}
-        cell = self.cell_class(units, **cell_kwargs, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                               name=self.cell_name, implementation=kwargs.pop("implementation", 2))
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         zero_output_for_mask=zero_output_for_mask, activity_regularizer=activity_regularizer,
-                         **kwargs)
-
-    def get_config(self):
-        cell = self.cell.get_config()
-        config = {key: value for key, value in super().get_config().items() if key != "cell"}
-        config["units"] = cell["units"]
-        config.update({key: cell[key] for key in self._cell_keys if key in cell})
-        config["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # The cell's arguments read through the layer (`lstm.units`, `lstm.dropout`), as in Keras.
-        for key in ("units", *cls._cell_keys):
-            setattr(cls, key, property(lambda self, key=key: getattr(self.cell, key)))
-
-
-_COMMON_KEYS = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
-                "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-                "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
-
-
-class SimpleRNN(_CellLayer):
-    """A fully connected RNN whose output is fed back as its state (`SimpleRNNCell` in an `RNN`).
-
-    Example:
-        >>> keras.layers.SimpleRNN(4, return_sequences=True)(np.ones((2, 5, 3), "float32")).shape
-        (2, 5, 4)
-    """
-
-    cell_class = SimpleRNNCell
-    cell_name = "simple_rnn_cell"
-    _cell_keys = _COMMON_KEYS + ("seed",)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["seed"]  # Keras's SimpleRNN does not write its seed
-        return config
-
-
-class _GatedLayer(_CellLayer):
-    """LSTM and GRU also take Keras's `use_cudnn`: kerasish has no cuDNN kernel (one `lax.scan` runs
-    everywhere), so "auto" and False are what it does, and True, which demands cuDNN, is refused."""
-
-    _cell_keys = ()
-
-    def __init__(self, units, use_cudnn="auto", **kwargs):
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, False}. "
-                             f"Received: use_cudnn={use_cudnn}")
-        if use_cudnn is True:
-            raise ValueError("use_cudnn=True was specified, but kerasish has no cuDNN implementation (its recurrent "
-                             "layers run one `lax.scan` on every device). Pass use_cudnn='auto' or False.")
-        super().__init__(units, **kwargs)
-        self.use_cudnn = use_cudnn
-
-
-class LSTM(_GatedLayer):
-    """Long Short-Term Memory layer (Hochreiter 1997): `LSTMCell` in an `RNN`.
-
-    Weights (under the cell `lstm_cell`): `kernel` (features, 4 * units), `recurrent_kernel`
-    (units, 4 * units), `bias` (4 * units,), gates in the order i, f, c, o. `use_cudnn` is accepted
-    for Keras compatibility; kerasish runs one `lax.scan` everywhere.
-
-    Example:
-        >>> out, h, c = keras.layers.LSTM(4, return_state=True)(np.ones((2, 5, 3), "float32"))
-    """
-
-    cell_class = LSTMCell
-    cell_name = "lstm_cell"
-    _cell_keys = _COMMON_KEYS + ("recurrent_activation", "unit_forget_bias", "seed")
-
-
-class GRU(_GatedLayer):
-    """Gated Recurrent Unit (Cho et al. 2014): `GRUCell` in an `RNN`; `reset_after=True` by default.
-
-    Example:
-        >>> keras.layers.GRU(4)(np.ones((2, 5, 3), "float32")).shape
-        (2, 4)
-    """
-
-    cell_class = GRUCell
-    cell_name = "gru_cell"
-    _cell_keys = _COMMON_KEYS + ("recurrent_activation", "reset_after", "seed")

@@ -301,7 +301,8 @@ def test_masks_propagate_through_recurrent_layers_as_keras():
     expected, got = ref(tokens), ours(tokens)
     _same(got, expected)
     np.testing.assert_array_equal(np.asarray(got[1]._keras_mask), np.asarray(expected[1]._keras_mask))
-    sequence = kerasish.Sequential([kerasish.Input((4,), dtype="int32"), kerasish.layers.Embedding(10, 3, mask_zero=True),
+    sequence = kerasish.Sequential([kerasish.Input((4,), dtype="int32"),
+                                    kerasish.layers.Embedding(10, 3, mask_zero=True),
                                     kerasish.layers.LSTM(2, return_sequences=True)])
     np.testing.assert_array_equal(np.asarray(sequence(tokens)._keras_mask), tokens != 0)
 
