@@ -30,6 +30,23 @@ def _values(tree):
     return jax.tree.map(lambda v: v.get_value() if _is_variable(v) else v, tree, is_leaf=_is_variable)
 
 
+def _tied_counts(leaves: list, positions: list, names: list) -> list[int]:
+    """Optax's inner step counts (Adam's `count`, ...) that equal the iteration count: Keras has no variable
+    for them, so `variables` leaves them out and they follow `iteration` (also when it is assigned)."""
+    if not names or names[0] != "iteration":
+        return []
+    iteration = leaves[positions[0]]
+    tied = []
+    for position, name in zip(positions[1:], names[1:]):
+        leaf = leaves[position]
+        parts = name.split("_")  # `count` itself, or inside a chain (`inner_state_0_0_count`); not `notfinite_count`
+        if parts[-1] == "count" and (len(parts) == 1 or parts[-2].isdigit()) and jnp.ndim(leaf) == 0 and not isinstance(leaf, jax.core.Tracer) \
+                and not isinstance(iteration, jax.core.Tracer) and jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.integer) \
+                and int(leaf) == int(iteration):
+            tied.append(position)
+    return tied
+
+
 class _StatefulShell:
     """The optimizer's state and Keras's API on it, shared by `Optimizer` and `OptaxOptimizer`.
 
@@ -41,6 +58,7 @@ class _StatefulShell:
     _slots: list | None = None   # the state's leaves as variables, in Keras's order
     _state_def: Any = None       # the state's tree structure
     _positions: tuple = ()       # _slots[i] holds leaf _positions[i] of the flattened state
+    _tied: dict = {}             # leaf position -> dtype of optax's inner step counts, set from `iteration`
     _params_def: Any = None      # the structure of what `build` was given (None: not built by `build`)
     _built_for: list | None = None  # the variables `build` was given (names, constraints)
     _compiled_apply: Callable | None = None
@@ -81,14 +99,19 @@ class _StatefulShell:
         names = None if self._built_for is None or params_def is None else \
             [getattr(v, "path", None) or f"variable_{i}" for i, v in enumerate(self._built_for)]
         positions, slot_names = keras_layout(state, params_def, names, self._keras_slot_groups())
-        self._state_def, self._positions, self._params_def = treedef, tuple(positions), params_def
+        tied = _tied_counts(leaves, positions, slot_names)
+        kept = [(p, name) for p, name in zip(positions, slot_names) if p not in tied]
+        self._state_def, self._params_def = treedef, params_def
+        self._positions, self._tied = tuple(p for p, _ in kept), {p: jnp.asarray(leaves[p]).dtype for p in tied}
         self._slots = [Variable(leaves[p], trainable=False, name=name, path=f"{self.name}/{name}")
-                       for p, name in zip(positions, slot_names)]
+                       for p, name in kept]
 
     def _unflatten(self, values: Sequence[Any]) -> Any:
-        leaves = [None] * len(self._positions)
+        leaves = [None] * (len(self._positions) + len(self._tied))
         for position, value in zip(self._positions, values):
             leaves[position] = value
+        for position, dtype in self._tied.items():  # optax's inner step counts follow `iteration`
+            leaves[position] = jnp.asarray(values[0], dtype)
         return jax.tree.unflatten(self._state_def, leaves)
 
     def _in_keras_order(self, state: Any) -> list:
