@@ -47,12 +47,16 @@ class DTypePolicy:
 
 
 Policy = DTypePolicy
+FloatDTypePolicy = DTypePolicy  # Keras 3: the float policies' class; kerasish has only float policies
 _global = {"policy": DTypePolicy("float32")}
 
 
 def set_global_policy(policy: str | DTypePolicy) -> None:
     """Sets the policy of layers created afterwards (`"mixed_bfloat16"`, `"mixed_float16"`, `"float32"`)."""
     _global["policy"] = DTypePolicy(policy)
+
+
+set_dtype_policy = set_global_policy  # Keras 3's newer name
 
 
 def global_policy() -> DTypePolicy:
@@ -110,5 +114,12 @@ def loss_scale(opt_state) -> jax.Array | None:
     return opt_state.scale if isinstance(opt_state, LossScaleState) else None
 
 
-__all__ = ["DTypePolicy", "LossScaleState", "Policy", "dtype_policy", "dynamic_loss_scale", "global_policy",
+def __getattr__(name: str):
+    if name == "LossScaleOptimizer":  # lives with the optimizers (which import this module)
+        from kerasish.optimizers.more import LossScaleOptimizer
+        return LossScaleOptimizer
+    raise AttributeError(f"module 'kerasish.mixed_precision' has no attribute {name!r}")
+
+
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "LossScaleOptimizer", "LossScaleState", "Policy", "set_dtype_policy", "dtype_policy", "dynamic_loss_scale", "global_policy",
            "loss_scale", "set_global_policy"]

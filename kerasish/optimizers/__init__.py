@@ -26,20 +26,22 @@ from kerasish.optimizers.keras_optimizers import (
     Nadam,
     RMSprop,
 )
+from kerasish.optimizers.more import Adafactor, Ftrl, Lamb, LossScaleOptimizer
 
 __all__ = [
     "Optimizer", "OptaxOptimizer", "get_learning_rate", "set_learning_rate",
     "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "Adadelta",
-    "Lion", "schedules", "get", "serialize", "deserialize",
+    "Lion", "Adafactor", "Ftrl", "Lamb", "LossScaleOptimizer", "schedules", "get", "serialize", "deserialize",
 ]
 
 _OPTIMIZERS = {cls.__name__.lower(): cls for cls in
-               (SGD, Momentum, Adagrad, RMSprop, Adam, AdamW, Adamax, Nadam, Adadelta, Lion)}
+               (SGD, Momentum, Adagrad, RMSprop, Adam, AdamW, Adamax, Nadam, Adadelta, Lion,
+                Adafactor, Ftrl, Lamb, LossScaleOptimizer)}
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """`{"module", "class_name", "config", "registered_name"}` like `keras.optimizers.serialize`."""
-    if not isinstance(optimizer, Optimizer):
+    if not isinstance(optimizer, (Optimizer, LossScaleOptimizer)):
         raise TypeError(
             f"Expected a kerasish `Optimizer`. Received: optimizer={optimizer!r} "
             f"of type {type(optimizer).__name__}")
@@ -68,7 +70,7 @@ def get(identifier) -> Optimizer | OptaxOptimizer | None:
     Raises:
         ValueError: `Could not interpret optimizer identifier: ...` for anything else.
     """
-    if identifier is None or isinstance(identifier, (Optimizer, OptaxOptimizer)):
+    if identifier is None or isinstance(identifier, (Optimizer, OptaxOptimizer, LossScaleOptimizer)):
         return identifier
     if isinstance(identifier, optax.GradientTransformation):
         return OptaxOptimizer(identifier)
