@@ -12,8 +12,8 @@ from kerasish.layers.symbolic import KerasTensor
 from kerasish.layers.embedding import Embedding
 from kerasish.layers.flax_layer import FlaxLayer
 from kerasish.layers.normalization import BatchNormalization, LayerNormalization
-from kerasish.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                                     MaxPooling2D)
+from kerasish.layers.pooling_nd import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+                                        MaxPooling2D)
 from kerasish.layers.rescaling import Rescaling
 # Families with many members list them in their own `__all__`.
 from kerasish.layers import (activation_layers, attention, convolutional, lambda_layer, masking, merging, noise,

@@ -4,9 +4,9 @@
 No weights. One class per kind serves every rank (`_rank` says which): windowed pools are
 `kerasish.ops.max_pool` / `ops.average_pool` (1-D and 2-D on the CPU-fast lowerings of
 `kerasish.kernels`, 3-D on `lax.reduce_window`), global pools are a `jnp` reduction over the
-spatial axes, adaptive pools are `ops.adaptive_*_pool`. The 2-D classes are also what
-`kerasish.layers.pooling` exports (the module `kerasish.layers` imports them from), so `__all__`
-here lists the 1-D, 3-D and adaptive ones.
+spatial axes, adaptive pools are `ops.adaptive_*_pool`. `kerasish.layers` imports the 2-D
+classes by name (and defines their short aliases), so `__all__` here lists the 1-D, 3-D and
+adaptive ones.
 """
 
 from __future__ import annotations
