@@ -318,3 +318,19 @@ def test_dropout_lstm_trains_in_compiled_fit():
     assert np.all(np.isfinite(history))
     assert any(not np.array_equal(a, np.asarray(b)) for a, b in zip(seeds, model.non_trainable_variables))
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_keras_files_both_ways(tmp_path):
+    """A model of recurrent layers saved by kerasish loads in Keras 3 with the same predictions, and back."""
+    tokens = np.random.default_rng(0).integers(1, 20, (4, 6)).astype("int32")
+    layers = kerasish.layers
+    model = kerasish.Sequential([kerasish.Input((6,), dtype="int32"), layers.Embedding(20, 4, mask_zero=True),
+                                 layers.Bidirectional(layers.GRU(3, return_sequences=True)),
+                                 layers.TimeDistributed(layers.Dense(2)),
+                                 layers.RNN([layers.LSTMCell(3), layers.SimpleRNNCell(2)]), layers.Dense(1)])
+    model.save(tmp_path / "ours.keras")
+    theirs = keras_ref.models.load_model(tmp_path / "ours.keras")
+    _same(theirs.predict(tokens, verbose=0), model.predict(tokens, verbose=0))
+    theirs.save(tmp_path / "theirs.keras")
+    back = kerasish.models.load_model(tmp_path / "theirs.keras")
+    _same(back.predict(tokens, verbose=0), theirs.predict(tokens, verbose=0))
