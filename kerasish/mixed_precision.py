@@ -23,7 +23,10 @@ _POLICIES = {
 class DTypePolicy:
     """A named pair of dtypes: `compute_dtype` for layer maths, `variable_dtype` for weights."""
 
-    def __init__(self, name: str = "float32"):
+    def __init__(self, name: str | None = None):
+        if name is None:  # Keras: the policy of floatx
+            from kerasish.backend import floatx
+            name = floatx()
         if isinstance(name, DTypePolicy):
             name = name.name
         if name not in _POLICIES:
@@ -48,7 +51,7 @@ class DTypePolicy:
 
 Policy = DTypePolicy
 FloatDTypePolicy = DTypePolicy  # Keras 3: the float policies' class; kerasish has only float policies
-_global = {"policy": DTypePolicy("float32")}
+_global: dict[str, DTypePolicy | None] = {"policy": None}  # None: follows `keras.config.floatx()`
 
 
 def set_global_policy(policy: str | DTypePolicy) -> None:
@@ -60,11 +63,12 @@ set_dtype_policy = set_global_policy  # Keras 3's newer name
 
 
 def global_policy() -> DTypePolicy:
-    return _global["policy"]
+    return _global["policy"] or DTypePolicy()
 
 
-def dtype_policy(dtype: Any) -> DTypePolicy:
-    """The policy a layer gets: its own `dtype=` argument, else the global one."""
+def dtype_policy(dtype: Any = None) -> DTypePolicy:
+    """The policy a layer gets: its own `dtype=` argument, else (and with no argument, as
+    `keras.mixed_precision.dtype_policy()`) the global one."""
     if dtype is None:
         return global_policy()
     if isinstance(dtype, DTypePolicy):
