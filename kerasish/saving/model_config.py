@@ -106,20 +106,21 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
         raise TypeError(f"The `get_config()` method of {layer!r} should return a dict. It returned: {config!r}")
     entry = {"module": serialization.keras_module(cls), "class_name": cls.__name__,
              "config": serialize_keras_object(config), "registered_name": serialization.registered_name(cls)}
-    user_build_config = user_hook(layer, "get_build_config")
+    user_build_config = user_hook(layer, "get_build_config", own_too=True)
     shape = user_build_config() if user_build_config is not None else build_config(layer)
     if shape is not None:
         entry["build_config"] = shape
     return entry
 
 
-def user_hook(obj, name: str):
+def user_hook(obj, name: str, own_too: bool = False):
     """`obj.<name>` when the user's class defines that Keras saving hook (`get_build_config`,
     `build_from_config`, `get_compile_config`, `compile_from_config`, `save_assets`, ...), else None:
-    kerasish's own classes keep their built-in handling."""
+    kerasish's own classes keep their built-in handling, unless `own_too` (a kerasish layer that
+    defines Keras's build hooks, as MultiHeadAttention does, writes and reads Keras's build config)."""
     for klass in type(obj).__mro__:
         if name in vars(klass):
-            return None if klass.__module__.startswith("kerasish.") else getattr(obj, name)
+            return None if klass.__module__.startswith("kerasish.") and not own_too else getattr(obj, name)
     return None
 
 
@@ -147,7 +148,7 @@ def deserialize_layer(config: Mapping[str, Any], custom_objects: Mapping[str, An
             layer = cls.from_config(dict(inner), custom_objects=custom_objects)
         else:
             layer = cls.from_config(dict(inner))
-    build_from_config = user_hook(layer, "build_from_config")
+    build_from_config = user_hook(layer, "build_from_config", own_too=True)
     if config.get("build_config") is not None and build_from_config is not None:
         build_from_config(config["build_config"])  # the user's own (e.g. `build` with more arguments)
         return layer
