@@ -48,6 +48,9 @@ SEEDED = [
                                data_format="channels_first")),
     ("RandomShear", dict(x_factor=0.3, seed=1)),
     ("RandomShear", dict(x_factor=(0.1, 0.4), y_factor=0.5, seed=2, fill_mode="constant", interpolation="nearest")),
+    ("RandomPerspective", dict(seed=1)),
+    ("RandomPerspective", dict(factor=0.6, scale=0.4, interpolation="nearest", fill_value=2.0, seed=2,
+                               data_format="channels_first")),
 ]
 
 
@@ -135,6 +138,7 @@ class _Traces:
     ("RandomZoom", dict(height_factor=0.2, seed=1)), ("RandomTranslation", dict(height_factor=0.2, width_factor=0.2, seed=1)),
     ("RandomContrast", dict(factor=0.4, seed=1)), ("RandomBrightness", dict(factor=0.2, seed=1)),
     ("RandomCrop", dict(height=6, width=6, seed=1)), ("RandomShear", dict(x_factor=0.3, y_factor=0.3, seed=1)),
+    ("RandomPerspective", dict(scale=0.5, seed=1)),
 ])
 def test_random_layer_augments_inside_compiled_fit(name, kwargs):
     x = _images((32, 8, 8, 1)) / 255.0
@@ -149,7 +153,7 @@ def test_random_layer_augments_inside_compiled_fit(name, kwargs):
     assert traces.count == after_first, "the second fit (4 steps) retraced the training step"
     assert after_first - built <= 2, f"traced {after_first - built} times for 8 steps"
     advanced = int(np.asarray(layer.generator.state.value)[1] - before[1])
-    draws_per_step = {"RandomTranslation": 2, "RandomCrop": 2, "RandomShear": 3}.get(name, 1)
+    draws_per_step = {"RandomTranslation": 2, "RandomCrop": 2, "RandomShear": 3, "RandomPerspective": 3}.get(name, 1)
     assert advanced == 12 * draws_per_step, "the seed state did not advance once per training step"
     expected = x[:, 1:7, 1:7] if name == "RandomCrop" else x
     inner = kerasish.Sequential([kerasish.Input((8, 8, 1)), layer])

@@ -1,7 +1,8 @@
 """Preprocessing layers that run on arrays (Keras 3's `keras.layers` preprocessing family).
 
 Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
-RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation, RandomShear), `color`
+RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation, RandomShear,
+RandomPerspective), `color`
 (RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
 RandomSaturation, RandomHue, RandomSharpness, RandomPosterization), `color_mix`
 (RandomGaussianBlur, RandomColorJitter), `normalization` (Normalization),
@@ -11,7 +12,7 @@ in `kerasish.layers.rescaling`.
 
 Not here: StringLookup and TextVectorization, which need TensorFlow's string ops in Keras 3 too
 (`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other augmentation and
-audio layers (MixUp, CutMix, RandAugment, AugMix, RandomPerspective, RandomErasing, ...).
+audio layers (MixUp, CutMix, RandAugment, AugMix, RandomErasing, MelSpectrogram, ...).
 """
 
 from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403

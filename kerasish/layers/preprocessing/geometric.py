@@ -1,4 +1,5 @@
-"""RandomRotation, RandomZoom, RandomTranslation, RandomShear: random affine warps of images in training.
+"""RandomRotation, RandomZoom, RandomTranslation, RandomShear (affine), RandomPerspective: random warps
+of images in training.
 
 Each draws its parameters from its `generator` as Keras 3 does (same calls, shapes and order, so an
 int `seed` reproduces Keras's warps on the JAX backend), builds Keras's `(batch, 8)` projective
@@ -168,4 +169,39 @@ class RandomShear(_AffineLayer):
         return self.config(x_factor=self.x_factor, y_factor=self.y_factor, **self.warp_config())
 
 
-__all__ = ["RandomRotation", "RandomShear", "RandomTranslation", "RandomZoom"]
+class RandomPerspective(RandomImageLayer):
+    """In training, with a probability drawn from `factor`, moves each image's four corners by up to
+    `scale / 2` of their coordinates and warps the image to match (pixels from outside: `fill_value`)."""
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_pair(factor, (0, 1), "The `factor` argument should be a number (or a list of two "
+                                  "numbers) in the range [0, 1]. ")
+        if scale < 0.0 or scale > 1.0:
+            raise ValueError(f"The `scale` argument should be a number in the range [0,1]. Received: scale={scale}")
+        self.scale, self.fill_value = scale, fill_value
+        self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
+
+    def augment(self, images, batch):
+        h_axis, w_axis = self.hw_axes(images.ndim)
+        height, width = images.shape[h_axis], images.shape[w_axis]
+        probability = random.uniform((batch,), self.factor[0], self.factor[1], seed=self.generator)
+        apply = random.uniform((batch,), 0.0, 1.0, seed=self.generator) < probability
+        shifts = random.uniform((batch, 4, 2), -0.5 * self.scale, 0.5 * self.scale, dtype=self.compute_dtype,
+                                seed=self.generator)
+        corners = jnp.asarray([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]],
+                              self.compute_dtype)
+        start = jnp.broadcast_to(corners, (batch, 4, 2))
+        batched = images[None] if images.ndim == 3 else images
+        warped = image_ops.perspective_transform(batched, start, start + start * shifts, interpolation=self.interpolation,
+                                                 fill_value=self.fill_value, data_format=self.data_format)
+        out = jnp.where(apply[:, None, None, None], warped, batched)
+        return out[0] if images.ndim == 3 else out
+
+    def get_config(self):
+        return self.config(factor=self.factor, scale=self.scale, interpolation=self.interpolation,
+                           fill_value=self.fill_value, seed=self.seed)
+
+
+__all__ = ["RandomPerspective", "RandomRotation", "RandomShear", "RandomTranslation", "RandomZoom"]
