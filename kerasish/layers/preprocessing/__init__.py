@@ -1,14 +1,15 @@
 """Preprocessing layers that run on arrays (Keras 3's `keras.layers` preprocessing family).
 
-Submodules: `image` (Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast,
-RandomBrightness), `geometric` (RandomRotation, RandomZoom, RandomTranslation, RandomShear,
-RandomPerspective), `color`
-(RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
-RandomSaturation, RandomHue, RandomSharpness, RandomPosterization), `color_mix`
-(RandomGaussianBlur, RandomColorJitter), `normalization` (Normalization),
-`categorical` (CategoryEncoding, Discretization), `hashing` (Hashing, over the hashes of `_hash64`),
-`integer_lookup` (IntegerLookup), `pipeline` (Pipeline); `adapt_data` reads the data `adapt()` is given. `Rescaling` lives
-in `kerasish.layers.rescaling`.
+Submodules:
+- `image`: Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast, RandomBrightness;
+- `geometric`: RandomRotation, RandomZoom, RandomTranslation, RandomShear, RandomPerspective;
+- `color`: RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
+  RandomSaturation, RandomHue, RandomSharpness, RandomPosterization;
+- `color_mix`: RandomGaussianBlur, RandomColorJitter;
+- `normalization`: Normalization; `categorical`: CategoryEncoding, Discretization;
+- `hashing`: Hashing (over the hashes of `_hash64`); `integer_lookup`: IntegerLookup;
+- `pipeline`: Pipeline; `adapt_data` reads the data `adapt()` is given.
+`Rescaling` lives in `kerasish.layers.rescaling`.
 
 Not here: StringLookup and TextVectorization, which need TensorFlow's string ops in Keras 3 too
 (`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other augmentation and
