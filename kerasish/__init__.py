@@ -8,10 +8,18 @@ Everything public is listed here.
 
 from kerasish import random
 from kerasish import (activations, backend, callbacks, constraints, datasets, distribution, initializers, layers,
-                      losses, metrics, mixed_precision, models, ops, optimizers, regularizers, saving, utils)
+                      losses, metrics, mixed_precision, models, ops, optimizers, regularizers, saving, tree, utils)
 from kerasish.backend import clear_session
-from kerasish.layers import Input, Layer
+from kerasish.initializers import Initializer
+from kerasish.layers import Input, KerasTensor, Layer
+from kerasish.layers.input_spec import InputSpec
+from kerasish.losses import Loss
+from kerasish.metrics import Metric
+from kerasish.mixed_precision import DTypePolicy, FloatDTypePolicy
 from kerasish.models import Model, Sequential
+from kerasish.optimizers import Optimizer
+from kerasish.regularizers import Regularizer
+from kerasish.scopes import device, name_scope
 from kerasish.serialization import register_keras_serializable
 from kerasish.variables import Variable
 
@@ -22,7 +30,18 @@ config = backend  # keras.config.floatx(), keras.config.backend(), ... as in Ker
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend", "callbacks",
-           "clear_session", "config", "constraints", "datasets", "distribution", "initializers", "layers", "losses", "metrics",
-           "mixed_precision", "models", "ops", "optimizers", "random", "register_keras_serializable", "regularizers",
-           "saving", "utils"]
+# `keras.layers.InputSpec` as in Keras 3 (kerasish/layers/__init__.py does not import it itself).
+layers.InputSpec = InputSpec
+
+
+def version() -> str:
+    """This package's version (`keras.version()` returns `keras.__version__`)."""
+    return __version__
+
+
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor", "Layer", "Loss",
+           "Metric", "Model", "Optimizer", "Regularizer", "Sequential", "Variable", "activations", "backend",
+           "callbacks", "clear_session", "config", "constraints", "datasets", "device", "distribution",
+           "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "name_scope", "ops",
+           "optimizers", "random", "register_keras_serializable", "regularizers", "saving", "tree", "utils",
+           "version"]

@@ -4,7 +4,7 @@ from kerasish.models.cloning import clone_model
 from kerasish.models.functional import Functional
 from kerasish.models.model import Model
 from kerasish.models.sequential import Sequential
-from kerasish.saving import load_model
+from kerasish.saving import load_model, save_model
 
 
 
@@ -16,4 +16,4 @@ def model_from_json(json_string: str, custom_objects: dict | None = None) -> Mod
     return deserialize(json.loads(json_string), custom_objects=custom_objects)
 
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
