@@ -32,6 +32,8 @@ CASES = [
     ("RandomColorJitter", dict(brightness_factor=0.2, contrast_factor=0.3, saturation_factor=0.4, hue_factor=0.2,
                                seed=1)),
     ("RandomColorJitter", dict(contrast_factor=0.3, hue_factor=0.2, seed=3, value_range=(0, 1))),
+    ("RandomErasing", dict(seed=1)),
+    ("RandomErasing", dict(factor=0.6, scale=(0.1, 0.5), fill_value=7.0, seed=2, data_format="channels_first")),
 ]
 
 
@@ -88,3 +90,15 @@ def test_colour_layer_arguments_are_checked():
         kerasish.layers.RandomPosterization(9)
     with pytest.raises(ValueError, match="odd number"):
         kerasish.layers.RandomGaussianBlur(kernel_size=4)
+
+
+def test_random_erasing_fills_per_channel():
+    # Keras 3.15 fails on three fill values (`full_like` takes one number); kerasish fills each channel.
+    x = np.zeros((2, 5, 5, 3), "float32")
+    out = np.asarray(kerasish.layers.RandomErasing(scale=(0.3, 0.3), fill_value=[1.0, 2.0, 3.0], seed=0)(x))
+    erased = out.any(axis=-1)
+    assert erased.any()
+    np.testing.assert_array_equal(out[erased], np.broadcast_to([1.0, 2.0, 3.0], out[erased].shape))
+    first = np.asarray(kerasish.layers.RandomErasing(scale=(0.3, 0.3), fill_value=[1.0, 2.0, 3.0], seed=0,
+                                                     data_format="channels_first")(x.transpose(0, 3, 1, 2)))
+    assert set(np.unique(first[:, 1])) <= {0.0, 2.0}

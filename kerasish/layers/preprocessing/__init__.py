@@ -5,7 +5,7 @@ Submodules:
 - `geometric`: RandomRotation, RandomZoom, RandomTranslation, RandomShear, RandomPerspective;
 - `color`: RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
   RandomSaturation, RandomHue, RandomSharpness, RandomPosterization;
-- `color_mix`: RandomGaussianBlur, RandomColorJitter;
+- `color_mix`: RandomGaussianBlur, RandomColorJitter, RandomErasing;
 - `normalization`: Normalization; `categorical`: CategoryEncoding, Discretization;
 - `hashing`: Hashing (over the hashes of `_hash64`); `integer_lookup`: IntegerLookup;
 - `pipeline`: Pipeline; `adapt_data` reads the data `adapt()` is given.
@@ -13,7 +13,7 @@ Submodules:
 
 Not here: StringLookup and TextVectorization, which need TensorFlow's string ops in Keras 3 too
 (`keras.layers.StringLookup` is an AttributeError in kerasish), and Keras's other augmentation and
-audio layers (MixUp, CutMix, RandAugment, AugMix, RandomErasing, MelSpectrogram, ...).
+audio layers (MixUp, CutMix, RandAugment, AugMix, RandomElasticTransform, MelSpectrogram, ...).
 """
 
 from kerasish.layers.preprocessing.categorical import *  # noqa: F401,F403

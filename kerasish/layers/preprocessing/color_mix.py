@@ -1,5 +1,5 @@
-"""RandomGaussianBlur and RandomColorJitter: a random blur, and brightness, contrast, saturation and
-hue jitter in one layer.
+"""RandomGaussianBlur, RandomColorJitter and RandomErasing: a random blur; brightness, contrast,
+saturation and hue jitter in one layer; random rectangles filled with a value or noise.
 
 Both draw as Keras 3 does (same calls, shapes and order), so an int `seed` reproduces Keras's
 images. RandomColorJitter runs kerasish's RandomBrightness, RandomContrast, RandomSaturation and
@@ -88,4 +88,58 @@ class RandomColorJitter(RandomImageLayer):
                            hue_factor=self.hue_factor, seed=self.seed)
 
 
-__all__ = ["RandomColorJitter", "RandomGaussianBlur"]
+class RandomErasing(RandomImageLayer):
+    """In training, with a probability drawn from `factor`, fills a random rectangle of each image
+    (each side a fraction `sqrt(u)` of the image's, `u` drawn from `scale`) with `fill_value` (a number
+    or three per-channel numbers), or with Gaussian noise times `value_range[1]` when None, clipped to
+    `value_range`."""
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255), seed=None,
+                 data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(factor, (0, 1))
+        self.scale = _factor(scale, (0, 1))
+        if fill_value is not None and not (isinstance(fill_value, (tuple, list)) and len(fill_value) == 3) and \
+                not (isinstance(fill_value, (int, float)) and not isinstance(fill_value, bool)):
+            raise ValueError("The `fill_value` argument should be a number (or a list of three numbers) ")
+        self.fill_value, self.value_range = fill_value, value_range
+
+    def _bounds(self, batch, length, ratio):
+        size = (ratio * length).astype(self.compute_dtype)
+        start = random.uniform((batch,), 0, 1, dtype=self.compute_dtype, seed=self.generator) * (length - size)
+        return start[:, None, None, None], (start + size)[:, None, None, None]
+
+    def augment(self, images, batch):
+        h_axis, w_axis = self.hw_axes(images.ndim)
+        height, width = images.shape[h_axis], images.shape[w_axis]
+        ratio = jnp.sqrt(random.uniform((batch, 2), self.scale[0], self.scale[1], dtype=self.compute_dtype,
+                                        seed=self.generator))
+        x0, x1 = self._bounds(batch, width, ratio[:, 0])
+        y0, y1 = self._bounds(batch, height, ratio[:, 1])
+        grid_y, grid_x = jnp.meshgrid(jnp.arange(height, dtype=self.compute_dtype),
+                                      jnp.arange(width, dtype=self.compute_dtype), indexing="ij")
+        layout = (None, slice(None), slice(None), None) if self.data_format == "channels_last" else \
+            (None, None, slice(None), slice(None))
+        grid_x, grid_y = grid_x[layout], grid_y[layout]
+        inside = (grid_x >= x0) & (grid_x < x1) & (grid_y >= y0) & (grid_y < y1)
+        probability = random.uniform((batch,), self.factor[0], self.factor[1], seed=self.generator)
+        apply = random.uniform((batch,), 0.0, 1.0, seed=self.generator) < probability
+        if self.fill_value is None:
+            fill = random.normal(images.shape, dtype=self.compute_dtype, seed=self.generator) * self.value_range[1]
+        else:  # three numbers fill per channel (Keras 3.15 fails on them: `full_like` takes one number)
+            value = jnp.asarray(self.fill_value, self.compute_dtype)
+            if value.ndim and self.data_format == "channels_first":
+                value = value[:, None, None]
+            fill = jnp.broadcast_to(value, images.shape)
+        fill = jnp.clip(fill, self.value_range[0], self.value_range[1])
+        batched = images[None] if images.ndim == 3 else images
+        erased = jnp.where(inside, fill, batched)
+        out = jnp.where(apply[:, None, None, None], erased, batched)
+        return out[0] if images.ndim == 3 else out
+
+    def get_config(self):
+        return self.config(factor=self.factor, scale=self.scale, fill_value=self.fill_value,
+                           value_range=self.value_range, seed=self.seed)
+
+
+__all__ = ["RandomColorJitter", "RandomErasing", "RandomGaussianBlur"]
