@@ -7,6 +7,7 @@ import numpy as np
 from kerasish.utils.plotting import (plot_curves, plot_decision_boundary, plot_feature_maps, plot_filters,
                                      plot_gradient_norms, plot_history)
 from kerasish.utils.dataset_utils import ArrayDataset, split_dataset
+from kerasish.utils.directory_datasets import image_dataset_from_directory, text_dataset_from_directory
 from kerasish.utils.file_utils import get_file
 from kerasish.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from kerasish.utils.model_visualization import model_to_dot, plot_model
@@ -79,6 +80,7 @@ __all__ += ["ArrayDataset", "PyDataset", "Sequence", "get_file", "model_to_dot",
 __all__ += ["CustomObjectScope", "clear_session", "custom_object_scope", "deserialize_keras_object",
             "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable",
             "serialize_keras_object"]
+__all__ += ["get_source_inputs", "image_dataset_from_directory", "text_dataset_from_directory"]
 __all__ += ["array_to_img", "img_to_array", "is_keras_tensor", "load_img", "save_img", "standardize_dtype"]
 
 
@@ -86,6 +88,25 @@ def is_keras_tensor(x) -> bool:
     """Whether `x` is a symbolic tensor of the functional API (`keras.Input(...)`, a layer's output on one)."""
     from kerasish.layers.symbolic import KerasTensor
     return isinstance(x, KerasTensor)
+
+
+def get_source_inputs(tensor) -> list:
+    """The `keras.Input` tensors a symbolic tensor is computed from, in first-found order, each once.
+    A value that is not a symbolic tensor is returned as is (Keras's behaviour)."""
+    if not hasattr(tensor, "_keras_history"):
+        return tensor
+    sources, seen, pending = [], set(), [tensor]
+    while pending:
+        current = pending.pop(0)
+        node = current._keras_history
+        parents = node.input_tensors if node is not None else []
+        if not parents:
+            if id(current) not in seen:
+                seen.add(id(current))
+                sources.append(current)
+            continue
+        pending = list(parents) + pending
+    return sources
 
 
 def __getattr__(name: str):
