@@ -26,7 +26,9 @@ from kerasish.metrics.accuracy import (
     top_k_categorical_accuracy,
 )
 from kerasish.metrics.base import Mean, MeanMetricWrapper, Metric, Sum, _snake_case
-from kerasish.metrics.confusion import Precision, Recall
+from kerasish.metrics.confusion import (FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives,
+                                        TruePositives)
+from kerasish.metrics.curves import SensitivityAtSpecificity, SpecificityAtSensitivity
 from kerasish.metrics.regression import (
     MeanAbsoluteError,
     MeanSquaredError,
@@ -40,6 +42,8 @@ __all__ = [
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
     "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
     "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "Precision", "Recall",
+    "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
+    "SensitivityAtSpecificity", "SpecificityAtSensitivity",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
     "mean_squared_error", "mean_absolute_error",
@@ -48,7 +52,9 @@ __all__ = [
 
 _CLASSES = [Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
             SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-            MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, Precision, Recall]
+            MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, Precision, Recall,
+            TruePositives, TrueNegatives, FalsePositives, FalseNegatives, SensitivityAtSpecificity,
+            SpecificityAtSensitivity]
 # Keras 3 maps both `ClassName` and `class_name` (and a few short aliases) to the class.
 _BY_NAME: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({_snake_case(cls.__name__): cls for cls in _CLASSES})
@@ -59,18 +65,27 @@ _FUNCTIONS = {fn.__name__: fn for fn in (
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
     mean_absolute_error)}
 
-from kerasish.metrics import extra  # noqa: E402  (its classes extend the tables above)
+from kerasish.metrics import extra, iou, loss_means  # noqa: E402  (their classes extend the tables above)
 from kerasish.metrics.extra import (AUC, CosineSimilarity, F1Score, FBetaScore, KLDivergence,  # noqa: E402,F401
-                                    LogCoshError, MeanAbsolutePercentageError, MeanIoU, PrecisionAtRecall,
+                                    LogCoshError, MeanAbsolutePercentageError, PrecisionAtRecall,
                                     R2Score, RecallAtPrecision, kl_divergence, log_cosh,
                                     mean_absolute_percentage_error)
+from kerasish.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402,F401
+from kerasish.metrics.loss_means import (  # noqa: E402,F401
+    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, ConcordanceCorrelation, Hinge,
+    MeanSquaredLogarithmicError, PearsonCorrelation, Poisson, SparseCategoricalCrossentropy, SquaredHinge,
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy, categorical_focal_crossentropy,
+    categorical_hinge, concordance_correlation, hinge, huber, mean_squared_logarithmic_error,
+    pearson_correlation, poisson, sparse_categorical_crossentropy, squared_hinge)
 
-_CLASSES += list(extra.CLASSES)
-_BY_NAME.update({c.__name__: c for c in extra.CLASSES})
-_BY_NAME.update({_snake_case(c.__name__): c for c in extra.CLASSES})
-_BY_NAME.update(extra.ALIASES)
-_FUNCTIONS.update(extra.FUNCTIONS)
-__all__ += [c.__name__ for c in extra.CLASSES] + list(extra.FUNCTIONS)
+for _module in (extra, iou, loss_means):
+    _CLASSES += list(_module.CLASSES)
+    _BY_NAME.update({c.__name__: c for c in _module.CLASSES})
+    _BY_NAME.update({_snake_case(c.__name__): c for c in _module.CLASSES})
+    _BY_NAME.update(_module.ALIASES)
+    _FUNCTIONS.update(_module.FUNCTIONS)
+    __all__ += [c.__name__ for c in _module.CLASSES] + list(_module.FUNCTIONS)
+del _module
 
 
 def serialize(metric: Metric) -> dict[str, Any]:

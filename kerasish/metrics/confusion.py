@@ -1,4 +1,5 @@
-"""Weighted confusion-matrix counts per threshold, as Keras 3 keeps them, and Precision / Recall.
+"""Weighted confusion-matrix counts per threshold, as Keras 3 keeps them: Precision / Recall and the
+counts themselves (TruePositives, TrueNegatives, FalsePositives, FalseNegatives).
 
 Owns how Keras's confusion-matrix metrics shape their inputs (`confusion_inputs`: ranks, `top_k`,
 `class_id`) and count (`confusion_counts`: weighted true/false positives/negatives per threshold, a
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 from kerasish.losses.functions import _divide_no_nan
 from kerasish.metrics.base import Metric, squeeze_or_expand_to_same_rank
 
-__all__ = ["Precision", "Recall"]
+__all__ = ["Precision", "Recall", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives"]
 
 NEG_INF = -1e10  # Keras's threshold when only `top_k` decides what counts as positive.
 
@@ -144,3 +145,41 @@ class Recall(_ConfusionMetric):
     """`true_positives / (true_positives + false_negatives)`; arguments as for `Precision`."""
 
     _counts = ("true_positives", "false_negatives")
+
+
+class _Count(_ConfusionMetric):
+    """One weighted confusion count per threshold (a scalar for a single threshold, default 0.5)."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def compute(self, state):
+        count = state[self._counts[0]]
+        return count[0] if len(self.thresholds) == 1 else count
+
+    def get_config(self):
+        return {**Metric.get_config(self), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_Count):
+    """Weighted count of positive labels predicted above each threshold."""
+
+    _counts = ("true_positives",)
+
+
+class TrueNegatives(_Count):
+    """Weighted count of negative labels predicted at or below each threshold."""
+
+    _counts = ("true_negatives",)
+
+
+class FalsePositives(_Count):
+    """Weighted count of negative labels predicted above each threshold."""
+
+    _counts = ("false_positives",)
+
+
+class FalseNegatives(_Count):
+    """Weighted count of positive labels predicted at or below each threshold."""
+
+    _counts = ("false_negatives",)

@@ -1,4 +1,5 @@
-"""Metrics over a sweep of thresholds: AUC, PrecisionAtRecall and RecallAtPrecision.
+"""Metrics over a sweep of thresholds: AUC, PrecisionAtRecall, RecallAtPrecision,
+SensitivityAtSpecificity and SpecificityAtSensitivity.
 
 Owns the curves computed from the weighted confusion counts per threshold (`confusion.confusion_counts`:
 one row per threshold, one column per label for a multi-label AUC), with Keras 3's thresholds and
@@ -18,7 +19,7 @@ from kerasish.losses.functions import EPSILON, _divide_no_nan
 from kerasish.metrics.confusion import confusion_counts, confusion_inputs
 from kerasish.metrics.shape_built import ShapeBuilt
 
-__all__ = ["AUC", "PrecisionAtRecall", "RecallAtPrecision"]
+__all__ = ["AUC", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity"]
 
 COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 CURVES = ("ROC", "PR", "PRGAIN")
@@ -132,6 +133,42 @@ class RecallAtPrecision(_AtConstraint):
 
     def get_config(self):
         return {**super().get_config(), "precision": self.precision}
+
+
+def _specificity(state):
+    """True negatives / all negatives per threshold (0 where undefined)."""
+    tn = state["true_negatives"]
+    return _divide_no_nan(tn, tn + state["false_positives"])
+
+
+class SensitivityAtSpecificity(_AtConstraint):
+    """The best sensitivity (recall) over thresholds whose specificity is at least `specificity`."""
+
+    def __init__(self, specificity: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: str | None = None):
+        self.specificity = specificity
+        super().__init__(specificity, "specificity", num_thresholds, class_id, name, dtype)
+
+    def _compute(self, state):
+        return self._best(_specificity(state), _recall_precision(state)[0], self.specificity)
+
+    def get_config(self):
+        return {**super().get_config(), "specificity": self.specificity}
+
+
+class SpecificityAtSensitivity(_AtConstraint):
+    """The best specificity over thresholds whose sensitivity (recall) is at least `sensitivity`."""
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: str | None = None):
+        self.sensitivity = sensitivity
+        super().__init__(sensitivity, "sensitivity", num_thresholds, class_id, name, dtype)
+
+    def _compute(self, state):
+        return self._best(_recall_precision(state)[0], _specificity(state), self.sensitivity)
+
+    def get_config(self):
+        return {**super().get_config(), "sensitivity": self.sensitivity}
 
 
 class AUC(_ThresholdSweep):

@@ -1,4 +1,4 @@
-"""More Keras 3 metrics: F-scores, R2Score, MeanIoU, the per-sample regression and probabilistic
+"""More Keras 3 metrics: F-scores, R2Score, the per-sample regression and probabilistic
 metrics, and (from `curves`) AUC, PrecisionAtRecall and RecallAtPrecision.
 
 Owns these classes' arguments, defaults, configs and numbers, following `base`'s functional
@@ -12,19 +12,19 @@ everywhere in kerasish, rows of sample weight 0 (a last batch's padding) contrib
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from kerasish.losses.functions import (EPSILON, cosine_similarity as _negative_cosine_similarity, kl_divergence,
                                        log_cosh, mean_absolute_percentage_error)
-from kerasish.metrics.base import MeanMetricWrapper, Metric, _weighted, squeeze_or_expand_to_same_rank
+from kerasish.metrics.base import MeanMetricWrapper, _weighted, squeeze_or_expand_to_same_rank
 from kerasish.metrics.shape_built import ShapeBuilt
 from kerasish.metrics.curves import AUC, PrecisionAtRecall, RecallAtPrecision
+from kerasish.metrics.iou import MeanIoU  # noqa: F401  (re-exported; registered from `iou`)
 
 __all__ = ["AUC", "CosineSimilarity", "F1Score", "FBetaScore", "KLDivergence", "LogCoshError",
-           "MeanAbsolutePercentageError", "MeanIoU", "PrecisionAtRecall", "R2Score", "RecallAtPrecision",
+           "MeanAbsolutePercentageError", "PrecisionAtRecall", "R2Score", "RecallAtPrecision",
            "cosine_similarity", "kl_divergence", "log_cosh", "mean_absolute_percentage_error"]
 
 
@@ -268,64 +268,8 @@ class R2Score(_PerClass):
                 "num_regressors": self.num_regressors}
 
 
-class MeanIoU(Metric):
-    """Mean intersection-over-union over the classes present, from a weighted confusion matrix.
-
-    Args:
-        num_classes: the number of classes; labels and predictions outside `[0, num_classes)` are skipped.
-        ignore_class: a label value whose positions are skipped (e.g. a "void" class).
-        sparse_y_true, sparse_y_pred: False when that side is one-hot / scores along `axis` (argmax is taken).
-        axis: the class axis for the argmax.
-        dtype: of the confusion matrix; "int32" by default, as in Keras (float weights are truncated,
-            without Keras's warning about it).
-
-    Example:
-        >>> m = MeanIoU(num_classes=2)
-        >>> m.update_state([0, 0, 1, 1], [0, 1, 0, 1])
-        >>> float(m.result())  # 0.333
-    """
-
-    def __init__(self, num_classes: int, name: str | None = None, dtype: str | None = None,
-                 ignore_class: int | None = None, sparse_y_true: bool = True, sparse_y_pred: bool = True,
-                 axis: int = -1):
-        self.num_classes, self.ignore_class, self.axis = num_classes, ignore_class, axis
-        self.sparse_y_true, self.sparse_y_pred = sparse_y_true, sparse_y_pred
-        super().__init__(name=name, dtype=jnp.dtype(dtype or "int32").name)
-
-    def init(self):
-        return {"total_confusion_matrix": jnp.zeros((self.num_classes, self.num_classes), self.dtype)}
-
-    def update(self, state, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
-        if not self.sparse_y_true:
-            y_true = jnp.argmax(y_true, axis=self.axis)
-        if not self.sparse_y_pred:
-            y_pred = jnp.argmax(y_pred, axis=self.axis)
-        y_true, y_pred = y_true.astype(self.dtype).reshape(-1), y_pred.astype(self.dtype).reshape(-1)
-        weights = jnp.asarray(1 if sample_weight is None else sample_weight).astype(self.dtype).reshape(-1)
-        weights = jnp.broadcast_to(weights, y_true.shape)
-        keep = (y_true >= 0) & (y_true < self.num_classes) & (y_pred >= 0) & (y_pred < self.num_classes)
-        if self.ignore_class is not None:
-            keep &= y_true != self.ignore_class
-        cell = jnp.where(keep, y_true * self.num_classes + y_pred, 0)
-        counts = jnp.zeros(self.num_classes ** 2, self.dtype).at[cell].add(jnp.where(keep, weights, 0))
-        return {"total_confusion_matrix": state["total_confusion_matrix"] + counts.reshape(self.num_classes, -1)}
-
-    def compute(self, state):
-        matrix = state["total_confusion_matrix"].astype(jnp.float32)
-        true_positives = jnp.diag(matrix)
-        denominator = jnp.sum(matrix, axis=0) + jnp.sum(matrix, axis=1) - true_positives
-        valid = denominator > 1e-9
-        iou = jnp.where(valid, true_positives / (denominator + EPSILON), 0.0)
-        return jnp.sum(iou) / (jnp.sum(valid.astype(jnp.float32)) + EPSILON)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "num_classes": self.num_classes, "ignore_class": self.ignore_class,
-                "sparse_y_true": self.sparse_y_true, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
-
-
 #: for `kerasish.metrics`' registry: the classes, the per-sample functions, and Keras's short names
 CLASSES = (AUC, CosineSimilarity, F1Score, FBetaScore, KLDivergence, LogCoshError, MeanAbsolutePercentageError,
-           MeanIoU, PrecisionAtRecall, R2Score, RecallAtPrecision)
+           PrecisionAtRecall, R2Score, RecallAtPrecision)
 FUNCTIONS = {fn.__name__: fn for fn in (kl_divergence, log_cosh, mean_absolute_percentage_error)}
 ALIASES = {"mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError}
