@@ -3,7 +3,7 @@
 Submodules:
 - `image`: Resizing, CenterCrop, RandomCrop, RandomFlip, RandomContrast, RandomBrightness;
 - `geometric`: RandomRotation, RandomZoom, RandomTranslation, RandomShear, RandomPerspective;
-- `color`: RandomGrayscale, RandomInvert, Solarization, AutoContrast, RandomColorDegeneration,
+- `color`: RandomGrayscale, RandomInvert, Solarization, AutoContrast, Equalization, RandomColorDegeneration,
   RandomSaturation, RandomHue, RandomSharpness, RandomPosterization;
 - `color_mix`: RandomGaussianBlur, RandomColorJitter, RandomErasing;
 - `normalization`: Normalization; `categorical`: CategoryEncoding, Discretization;

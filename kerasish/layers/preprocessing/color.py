@@ -1,4 +1,4 @@
-"""Colour augmentations: RandomGrayscale, RandomInvert, Solarization, AutoContrast,
+"""Colour augmentations: RandomGrayscale, RandomInvert, Solarization, AutoContrast, Equalization,
 RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness, RandomPosterization.
 
 Each random layer draws from its `generator` as Keras 3 does (same calls, shapes, order and
@@ -159,6 +159,44 @@ class AutoContrast(ImageLayer):
         return self.config(value_range=self.value_range)
 
 
+class Equalization(ImageLayer):
+    """Histogram equalization of each channel (one histogram of `bins` bins per channel over the whole
+    batch, as Keras computes it); channels with a single occupied bin are left as they are. Not random,
+    but like Keras's layer it acts in training (the default of a bare call) and passes inputs through
+    at inference."""
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.bins = bins
+        self.value_range = _value_range(value_range)
+
+    def _equalize(self, channel):
+        channel = rescale(channel, self.value_range, (0, 255), channel.dtype) if self.value_range != [0, 255] \
+            else channel
+        index = jnp.clip(((channel.astype("float32") * (self.bins - 1)) / 255.0).astype("int32"), 0, self.bins - 1)
+        histogram = jnp.bincount(index.reshape(-1), length=self.bins)
+        cdf = jnp.cumsum(histogram)
+        cdf_min = cdf[jnp.argmax(cdf > 0)]
+        denominator = jnp.where(cdf[-1] - cdf_min == 0, 1, cdf[-1] - cdf_min)
+        table = jnp.clip(jnp.round((cdf - cdf_min) * 255 / denominator), 0, 255)
+        lookup = jnp.clip(channel / 255.0 * (self.bins - 1), 0, self.bins - 1).astype("int32")
+        equalized = jnp.where(jnp.count_nonzero(histogram) <= 1, channel, table[lookup])
+        return rescale(equalized, (0, 255), self.value_range, equalized.dtype) if self.value_range != [0, 255] \
+            else equalized
+
+    def call(self, inputs, training=True):
+        images = images_of(self, inputs)
+        if not training:
+            return images
+        images = images.astype(self.compute_dtype)
+        axis = -1 if self.data_format == "channels_last" else -3
+        channels = [self._equalize(jnp.take(images, i, axis=axis)) for i in range(images.shape[axis])]
+        return jnp.stack(channels, axis=axis).astype(self.compute_dtype)
+
+    def get_config(self):
+        return self.config(bins=self.bins, value_range=self.value_range)
+
+
 class RandomColorDegeneration(_FactorColor):
     """In training, blends each image towards its grayscale version by a factor drawn from `factor`."""
 
@@ -257,5 +295,5 @@ class RandomPosterization(_FactorColor):
         return rescale(pixels, (0, 255), self.value_range, self.compute_dtype)
 
 
-__all__ = ["AutoContrast", "RandomColorDegeneration", "RandomGrayscale", "RandomHue", "RandomInvert",
+__all__ = ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomGrayscale", "RandomHue", "RandomInvert",
            "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization"]
