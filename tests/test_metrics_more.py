@@ -22,12 +22,13 @@ pytestmark = [pytest.mark.filterwarnings("ignore:You are passing weight as `floa
 B, C = 24, 4
 
 
-def _batches(kind, seed=0, n=3, int_weights=False):
+def _batches(kind, seed=0, n=3, int_weights=False, unweighted=False):
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
         weights = rng.integers(0, 3, B).astype("f4") if int_weights else rng.uniform(0.0, 2.0, B).astype("f4")
         weights[rng.choice(B, 4, replace=False)] = 0.0
+        weights = None if unweighted else weights
         if kind == "binary":
             y_true, y_pred = rng.integers(0, 2, (B, 1)), rng.uniform(size=(B, 1))
         elif kind == "logits":
@@ -58,7 +59,7 @@ CASES = [
     ("CategoricalCrossentropy", {"label_smoothing": 0.2}, "categorical", {}),
     ("SparseCategoricalCrossentropy", {}, "sparse", {}),
     ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_logits", {}),
-    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 1}, "sparse_logits", {}),
+    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 1}, "sparse_logits", {"unweighted": True}),
     ("Hinge", {}, "logits", {}),
     ("SquaredHinge", {}, "logits", {}),
     ("CategoricalHinge", {}, "categorical", {}),
@@ -126,6 +127,20 @@ def test_config_name_dtype_match_keras_and_round_trip(cls, kwargs, kind, options
     assert type(clone) is type(named_ours) and clone.get_config() == named_ours.get_config()
     from_keras = metrics.deserialize(keras.metrics.serialize(named_theirs))
     assert from_keras.get_config() == named_ours.get_config()
+
+
+def test_ignored_class_counts_as_zero_with_weights_too():
+    """The one documented difference: Keras drops `ignore_class` positions from a weighted mean's count."""
+    y_true, y_pred, weights = _batches("sparse_logits", n=1)[0]
+    ours = metrics.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1)
+    ours.update_state(y_true, y_pred, sample_weight=weights)
+    losses = np.asarray(kerasish.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True))
+    kept = y_true[:, 0] != 1
+    np.testing.assert_allclose(ours.result(), np.sum(np.where(kept, losses, 0) * weights) / np.sum(weights), rtol=1e-6)
+    theirs = keras.metrics.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1)
+    theirs.update_state(y_true, y_pred, sample_weight=weights)
+    np.testing.assert_allclose(theirs.result(), np.sum(np.where(kept, losses, 0) * weights) / np.sum(weights * kept),
+                               rtol=1e-5)
 
 
 FUNCTIONS = [
@@ -198,7 +213,8 @@ OBJECTS = {  # explicit names: Keras numbers repeated default names process-wide
                ("BinaryIoU", (), {"target_class_ids": [1], "dtype": "float32"})],
     "categorical": [("CategoricalCrossentropy", (), {"label_smoothing": 0.1}), ("CategoricalHinge", (), {}),
                     ("OneHotIoU", (3, [0, 2]), {}), ("OneHotMeanIoU", (3,), {})],
-    "sparse": [("SparseCategoricalCrossentropy", (), {}), ("IoU", (3, [1]), {"sparse_y_pred": False})],
+    "sparse": [("SparseCategoricalCrossentropy", (), {}), ("IoU", (3, [1]), {"sparse_y_pred": False}),
+               ("SparseCategoricalCrossentropy", (), {"ignore_class": 1})],
     "regression": [("Poisson", (), {}), ("MeanSquaredLogarithmicError", (), {}), ("PearsonCorrelation", (), {}),
                    ("ConcordanceCorrelation", (), {})],
 }

@@ -13,10 +13,10 @@ import jax
 import jax.numpy as jnp
 
 from kerasish.losses.focal import binary_focal_crossentropy, categorical_focal_crossentropy
-from kerasish.losses.functions import (EPSILON, _sparse_crossentropy_and_mask, binary_crossentropy, categorical_crossentropy, categorical_hinge,
+from kerasish.losses.functions import (EPSILON, binary_crossentropy, categorical_crossentropy, categorical_hinge,
                                        hinge, huber, mean_squared_logarithmic_error, poisson,
                                        sparse_categorical_crossentropy, squared_hinge)
-from kerasish.metrics.base import Mean, MeanMetricWrapper, squeeze_or_expand_to_same_rank
+from kerasish.metrics.base import MeanMetricWrapper, squeeze_or_expand_to_same_rank
 
 __all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Hinge",
            "SquaredHinge", "CategoricalHinge", "Poisson", "MeanSquaredLogarithmicError", "PearsonCorrelation",
@@ -92,22 +92,18 @@ class CategoricalCrossentropy(_Named):
 
 
 class SparseCategoricalCrossentropy(_Named):
-    """Weighted mean of `sparse_categorical_crossentropy` (integer labels); `ignore_class` positions give 0."""
+    """Weighted mean of `sparse_categorical_crossentropy` (integer labels); `ignore_class` positions give 0.
+
+    Positions of `ignore_class` count as zeros in the mean, as in Keras's unweighted update (what
+    `compile(metrics=...)` runs). Keras leaves them out of the count when `sample_weight` is given;
+    here they stay in, because the compiled step always passes weights (0 for padded rows).
+    """
 
     fn = staticmethod(sparse_categorical_crossentropy)
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: str | None = None,
                  from_logits: bool = False, ignore_class: int | None = None, axis: int = -1):
         super().__init__(name, dtype, from_logits=from_logits, ignore_class=ignore_class, axis=axis)
-
-    def update(self, state, y_true, y_pred, sample_weight=None):
-        values, valid = _sparse_crossentropy_and_mask(y_true, y_pred, **self._fn_kwargs)
-        if sample_weight is not None and valid is not None:
-            # As in Keras: with weights, ignored positions leave the count too (without, they count as 0s).
-            valid, sample_weight = squeeze_or_expand_to_same_rank(valid.astype(self.dtype),
-                                                                  jnp.asarray(sample_weight, self.dtype))
-            sample_weight = sample_weight * valid
-        return Mean.update(self, state, values, sample_weight=sample_weight)
 
 
 class Hinge(_Named):
