@@ -140,3 +140,20 @@ def test_loss_scale_optimizer_config_and_errors():
         optimizers.LossScaleOptimizer(optimizers.SGD(), dynamic=False)
     with pytest.raises(ValueError, match="does not support `clipnorm`"):
         optimizers.LossScaleOptimizer(optimizers.SGD(), clipnorm=1.0)
+
+
+def test_loss_scale_optimizer_fit_equals_inner_optimizer():
+    """fit scales the loss by the state's scale and unscales the gradients: the same weights as the
+    inner optimizer alone (no overflow here)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 3), np.float32), rng.random((16, 1), np.float32)
+    weights = []
+    for opt in (optimizers.SGD(0.1), optimizers.LossScaleOptimizer(optimizers.SGD(0.1), initial_scale=8.0,
+                                                                  dynamic_growth_steps=2)):
+        kerasish.utils.set_random_seed(0)
+        model = kerasish.Sequential([kerasish.Input((3,)), kerasish.layers.Dense(1)])
+        model.compile(opt, "mse")
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -296,6 +296,9 @@ class LossScaleOptimizer(_StatefulShell):
         return dynamic_loss_scale(self.inner_optimizer.make_transform(), float(self.initial_scale),
                                   period=int(self.dynamic_growth_steps))
 
+    def _keras_slot_groups(self):
+        return self.inner_optimizer._keras_slot_groups()
+
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         """Keras's: `grads` are gradients of the scaled loss; they are unscaled here."""
         if self._slots is None:
@@ -314,6 +317,11 @@ class LossScaleOptimizer(_StatefulShell):
         return 0 if self.state is None else int(self.state.good_steps)
 
     def scale_loss(self, loss):
+        """`loss * dynamic_scale` for a concrete loss (for `apply`). Inside a traced step the loss is
+        returned as is: kerasish's compiled training step multiplies it by the scale held in the
+        optimizer state itself (a Python value read while tracing would be stale)."""
+        if isinstance(loss, jax.core.Tracer):
+            return loss
         return loss * self.dynamic_scale
 
     @property
