@@ -116,6 +116,66 @@ class Identity(Initializer):
         return {"gain": self.gain}  # Keras 3 drops `gain` here; kept so the round trip is exact.
 
 
+class STFT(Initializer):
+    """The kernel of a short-time Fourier transform as a convolution, shape
+    `(frame_length, input_channels, fft_bins)`: `cos` (side "real") or `sin` (side "imag") of
+    `-2 pi t f / n_fft` with `n_fft = 2 (fft_bins - 1)`, times a window, divided by its norm
+    (`scaling="density"`) or its sum (`"spectrum"`). `key` is ignored.
+
+    Args:
+        side: "real" or "imag".
+        window: a window name understood by `scipy.signal.get_window` ("hann", "hamming", ...), an
+            array of `frame_length` values, or None (no window, no scaling).
+        scaling: "density", "spectrum" or None.
+        periodic: a periodic (DFT-even) window rather than a symmetric one.
+
+    Raises:
+        ValueError: for an unknown side, window name or scaling, or a window of the wrong length.
+    """
+
+    def __init__(self, side: str = "real", window: Any = "hann", scaling: str | None = "density",
+                 periodic: bool = False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            _window(window, 1, periodic)  # raises for an unknown name
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, key, shape, dtype=jnp.float32):
+        shape, dtype = _shape(shape), _dtype(dtype)
+        if len(shape) != 3:
+            raise ValueError(f"STFT kernels have shape (frame_length, input_channels, fft_bins). Received: shape={shape}")
+        frame_length, _, bins = shape
+        time = jnp.arange(frame_length, dtype=dtype).reshape(frame_length, 1, 1)
+        freq = jnp.arange(bins, dtype=dtype).reshape(1, 1, bins) / ((bins - 1) * 2)
+        angle = -2 * time * freq * jnp.arccos(jnp.asarray(-1, dtype))
+        kernel = (jnp.cos if self.side == "real" else jnp.sin)(angle).astype(dtype)
+        if self.window is not None:
+            window = self.window
+            if isinstance(window, str):
+                window = _window(window, frame_length, self.periodic)
+            window = jnp.asarray(window, dtype)
+            if window.shape != (frame_length,):
+                raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window shape={window.shape}")
+            window = window.reshape(frame_length, 1, 1)
+            scale = {"density": lambda: jnp.sqrt(jnp.sum(jnp.square(window))), "spectrum": lambda: jnp.sum(jnp.abs(window)),
+                     None: lambda: 1}[self.scaling]()
+            kernel = kernel * window / scale
+        return jnp.broadcast_to(kernel, shape)
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
+def _window(name: str, length: int, periodic: bool) -> np.ndarray:
+    """`scipy.signal.get_window` (SciPy comes with JAX): periodic windows are DFT-even."""
+    from scipy.signal import get_window
+
+    return get_window(name, length, fftbins=periodic)
+
+
 class RandomInitializer(Initializer):
     """Base for random initializers: validates `seed` and picks the key each call uses."""
 
@@ -316,13 +376,13 @@ class Orthogonal(RandomInitializer):
 
 _CLASSES = (
     Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling,
-    GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal,
+    GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, STFT,
 )  # fmt: skip
 ALL_OBJECTS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS.update({serialization.to_snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS.update(
     normal=RandomNormal, uniform=RandomUniform, one=Ones, zero=Zeros,
-    IdentityInitializer=Identity, OrthogonalInitializer=Orthogonal,
+    IdentityInitializer=Identity, OrthogonalInitializer=Orthogonal, STFTInitializer=STFT, stft=STFT,
 )  # fmt: skip
 
 
@@ -332,6 +392,7 @@ IdentityInitializer, OrthogonalInitializer, orthogonal = Identity, Orthogonal, O
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
 variance_scaling, glorot_normal, glorot_uniform = VarianceScaling, GlorotNormal, GlorotUniform
 he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
+STFTInitializer, stft = STFT, STFT
 
 
 def get(identifier: Any) -> Any:

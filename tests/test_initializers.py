@@ -226,3 +226,36 @@ def test_orthogonal_alias_statistics():
     q = np.asarray(initializers.orthogonal(gain=2.0, seed=3)(KEY, (6, 4)))
     np.testing.assert_allclose(q.T @ q, 4.0 * np.eye(4), atol=1e-5)
     np.testing.assert_array_equal(np.asarray(initializers.IdentityInitializer(gain=3.0)(KEY, (3, 3))), 3.0 * np.eye(3))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"side": "imag", "window": "hamming", "periodic": True}, {"scaling": "spectrum", "window": "blackman"},
+    {"window": None}, {"scaling": None, "window": list(np.linspace(0.0, 1.0, 16))},
+])  # fmt: skip
+def test_stft_matches_keras(kwargs):
+    ours = initializers.STFT(**kwargs)
+    theirs = keras.initializers.STFT(**kwargs)
+    np.testing.assert_allclose(np.asarray(ours(KEY, (16, 1, 9))), np.asarray(theirs((16, 1, 9))), rtol=1e-6, atol=1e-7)
+    assert ours.get_config() == theirs.get_config()
+    assert initializers.get(keras.initializers.serialize(theirs)).get_config() == ours.get_config()
+    assert initializers.STFTInitializer is initializers.stft is initializers.STFT
+    assert type(initializers.get("stft")) is initializers.STFT and type(initializers.get("STFTInitializer")) is initializers.STFT
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"side": "both"}, "side should be 'real' or 'imag', not both"),
+    ({"scaling": "power"}, "Scaling is invalid"),
+    ({"window": "no_such_window"}, "Invalid window name 'no_such_window'"),
+])  # fmt: skip
+def test_stft_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        initializers.STFT(**kwargs)
+    with pytest.raises(ValueError, match=match):
+        keras.initializers.STFT(**kwargs)
+
+
+def test_stft_window_length_and_shape_errors():
+    with pytest.raises(ValueError, match=r"The shape of `window` must be equal to \[frame_length\]"):
+        initializers.STFT(window=[1.0, 2.0])(KEY, (16, 1, 9))
+    with pytest.raises(ValueError, match="STFT kernels have shape"):
+        initializers.STFT()(KEY, (16, 9))
