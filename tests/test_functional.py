@@ -275,3 +275,18 @@ def test_to_json_and_model_from_json_cross_with_keras():
         chain = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)])
         assert type(other.models.model_from_json(chain.to_json(indent=2))).__name__ == "Sequential"
     assert str(keras.layers.Dense(2, name="d2")) == "<Dense name=d2, built=False>"
+
+
+def test_summary_counts_the_optimizer_variables_as_keras(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = []
+    for lib in (keras, keras_ref):
+        lib.backend.clear_session()
+        model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(3), lib.layers.BatchNormalization(),
+                                lib.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(np.ones((8, 4), "float32"), np.ones((8, 1), "float32"), verbose=0)
+        captured = []
+        model.summary(print_fn=lambda text, *a, **k: captured.append(text))
+        texts.append("".join(captured))
+    assert texts[0] == texts[1] and "Optimizer params: 52 (208.00 B)" in texts[0]

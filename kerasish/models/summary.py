@@ -101,11 +101,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
     total, total_bytes = n_train + n_frozen, b_train + b_frozen
     opt = model.optimizer
     opt_state = getattr(opt, "state", None) if opt is not None else None
-    if opt_state is not None:
-        import jax
-        leaves = [leaf for leaf in jax.tree.leaves(opt_state) if hasattr(leaf, "shape")]
-        n_opt = sum(math.prod(leaf.shape) for leaf in leaves)
-        total, total_bytes = total + n_opt, total_bytes + sum(leaf.size * leaf.dtype.itemsize for leaf in leaves)
+    if opt_state is not None:  # Keras counts the optimizer's variables (iteration, learning rate, slots)
+        leaves = [np.asarray(v) for v in opt.variables]
+        n_opt = sum(leaf.size for leaf in leaves)
+        total, total_bytes = total + n_opt, total_bytes + sum(leaf.nbytes for leaf in leaves)
     lines.append(f" Total params: {total:,} ({_bytes(total_bytes)})")
     lines.append(f" Trainable params: {n_train:,} ({_bytes(b_train)})")
     lines.append(f" Non-trainable params: {n_frozen:,} ({_bytes(b_frozen)})")

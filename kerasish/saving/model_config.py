@@ -167,10 +167,16 @@ def _takes_custom_objects(cls: type) -> bool:
 
 
 def _build(layer: Layer, shape) -> None:
-    from kerasish.layers import symbolic
+    from kerasish.layers import context, symbolic
     from kerasish.models import Model
     if isinstance(layer, Model):
         layer.build(shape)
+    elif _overrides_build(layer):  # as Keras's build_from_config: `build(input_shape)` itself
+        with context.scope(context.CallContext(training=False, symbolic=True)):
+            layer.build(shape)
+        layer._build_shape, layer.built = shape, True
+        if any(not sub.built for sub in layer._flatten_layers(include_self=False)):
+            symbolic.build_layer(layer, shape)  # sublayers its build leaves to the first call
     else:
         symbolic.build_layer(layer, shape)
 

@@ -119,14 +119,16 @@ class Engine:
         scale_loss = getattr(self.optimizer, "scale_loss", None) or (lambda loss: loss)
         return StepSpec(graph, tuple(self.metrics or ()), trainable, scale_loss, constrained)
 
-    def adds_batch_losses(self, sample_x) -> bool:
+    def adds_batch_losses(self, sample_x, batch_size: int) -> bool:
         """Whether the model adds losses computed from the batch in training (`add_loss`, activity
         regularizers), so that a partial batch must run on its real rows only (cached per model
-        structure; `sample_x` is one batch of inputs, only its shapes and dtypes matter)."""
-        key = self._key("batch_losses")
+        structure; only the shapes and dtypes of `sample_x`, the inputs, matter: traced as one batch of
+        `batch_size` rows, the size a stateful layer expects)."""
+        key = self._key("batch_losses", batch_size)
         if key not in self._functions:
             graph, params, rest = nnx.split(self.model, self.model._trainable_filter(), ...)
-            sample = jax.tree.map(lambda a: jax.ShapeDtypeStruct((1, *np.shape(a)[1:]), _dtype_of(a)), sample_x)
+            sample = jax.tree.map(lambda a: jax.ShapeDtypeStruct((batch_size, *np.shape(a)[1:]), _dtype_of(a)),
+                                  sample_x)
             self._functions[key] = steps.adds_batch_losses(graph, params, rest, sample)
         return self._functions[key]
 

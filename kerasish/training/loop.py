@@ -124,7 +124,7 @@ def _batch_losses(engine, runner, source: Source) -> bool:
     adds losses computed from the batch (`add_loss`, activity regularizers), which padded rows
     would change."""
     return runner is engine and engine.distribution is None and source.sample_x is not None and \
-        engine.adds_batch_losses(source.sample_x)
+        engine.adds_batch_losses(source.sample_x, source.batch_size)
 
 
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,

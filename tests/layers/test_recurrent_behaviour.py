@@ -334,3 +334,40 @@ def test_keras_files_both_ways(tmp_path):
     theirs.save(tmp_path / "theirs.keras")
     back = kerasish.models.load_model(tmp_path / "theirs.keras")
     _same(back.predict(tokens, verbose=0), theirs.predict(tokens, verbose=0))
+
+
+def test_stateful_lstm_trains_with_fit():
+    """A stateful layer fixes the batch size: fit (and its check for batch-dependent losses) runs
+    at that size."""
+    model = kerasish.Sequential([kerasish.Input(batch_shape=(4, 5, 3)), kerasish.layers.LSTM(2, stateful=True),
+                                 kerasish.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 5, 3)).astype("float32")
+    history = model.fit(x, np.zeros((8, 1), "float32"), batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_a_custom_cell_in_a_saved_model_is_rebuilt_by_its_build(tmp_path):
+    """Keras rebuilds a layer from its build_config by calling `build(input_shape)`; a custom cell's
+    `call(inputs, states)` cannot be traced on the input alone."""
+    @kerasish.saving.register_keras_serializable(package="tests")
+    class MinimalCell(kerasish.layers.Layer):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.state_size = units, units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+            self.recurrent = self.add_weight(shape=(self.units, self.units), name="recurrent")
+
+        def call(self, inputs, states):
+            output = kerasish.ops.tanh(inputs @ self.kernel + states[0] @ self.recurrent)
+            return output, [output]
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+    model = kerasish.Sequential([kerasish.Input((4, 2)), kerasish.layers.RNN(MinimalCell(3))])
+    model.save(tmp_path / "cell.keras")
+    loaded = kerasish.models.load_model(tmp_path / "cell.keras")
+    x = np.random.default_rng(1).normal(size=(2, 4, 2)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
