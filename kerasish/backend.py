@@ -70,11 +70,7 @@ def set_image_data_format(data_format: str) -> None:
     Raises:
         ValueError: `data_format` is neither "channels_first" nor "channels_last".
     """
-    data_format = str(data_format).lower()
-    if data_format not in {"channels_first", "channels_last"}:
-        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                         f"Received: data_format={data_format}")
-    _config["image_data_format"] = data_format
+    _config["image_data_format"] = standardize_data_format(str(data_format))  # None is refused, as "none"
 
 
 def dtype_policy():

@@ -41,12 +41,12 @@ __all__ = [
 POOL_IMPLS = ("auto", "xla", "slices", "reshape")
 
 
-def _lowest(dtype) -> np.ndarray:
-    """The identity of max as a concrete NumPy scalar (so lax can differentiate it)."""
+def lowest(dtype) -> np.ndarray:
+    """The identity of max as a NumPy scalar. `lax.reduce_window` recognises its differentiable
+    max / add monoids only from a concrete init value; a `jnp` array is a tracer under `jax.jit`,
+    and the gradient then fails to linearize."""
     dtype = jnp.dtype(dtype)
-    if jnp.issubdtype(dtype, jnp.floating):
-        return np.array(-np.inf, dtype)
-    return np.array(jnp.iinfo(dtype).min, dtype)
+    return np.array(-np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min, dtype)
 
 
 def _geometry(x, pool_size, strides, padding):
@@ -128,7 +128,7 @@ def _reduce_views(xp, window, strides, out_hw, tiled, op):
     Not a chain of elementwise ops on the views: XLA would fuse such a chain into a
     consumer like the im2col gather and recompute it for every read.
     """
-    init, fn = (_lowest(xp.dtype), lax.max) if op == "max" else (np.zeros((), xp.dtype), lax.add)
+    init, fn = (lowest(xp.dtype), lax.max) if op == "max" else (np.zeros((), xp.dtype), lax.add)
     if tiled:
         n, c = xp.shape[0], xp.shape[3]
         x6 = xp.reshape(n, out_hw[0], window[0], out_hw[1], window[1], c)
@@ -146,7 +146,7 @@ def _crop_back(dxp, x_shape, pads):
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4, 5))
 def _max_pool_views(x, window, strides, pads, out_hw, tiled):
-    xp = _pad_to(x, pads, out_hw, window, strides, _lowest(x.dtype))
+    xp = _pad_to(x, pads, out_hw, window, strides, lowest(x.dtype))
     return _reduce_views(xp, window, strides, out_hw, tiled, "max")
 
 
@@ -158,7 +158,7 @@ def _max_pool_fwd(x, window, strides, pads, out_hw, tiled):
 def _max_pool_bwd(window, strides, pads, out_hw, tiled, residuals, g):
     """Each window's gradient goes to its first maximal view (select-and-scatter's rule)."""
     x, y = residuals
-    xp = _pad_to(x, pads, out_hw, window, strides, _lowest(x.dtype))
+    xp = _pad_to(x, pads, out_hw, window, strides, lowest(x.dtype))
     taken, parts = None, []
     for view in _windows(xp, window, strides, out_hw, tiled):
         hit = view == y
@@ -226,7 +226,7 @@ def max_pool2d(
     impl = resolve_pool_impl(impl, "max", geometry)
     if impl == "xla":
         return lax.reduce_window(
-            x, _lowest(x.dtype), lax.max, (1, *window, 1), (1, *strides, 1), ((0, 0), *pads, (0, 0))
+            x, lowest(x.dtype), lax.max, (1, *window, 1), (1, *strides, 1), ((0, 0), *pads, (0, 0))
         )
     return _max_pool_views(x, window, strides, pads, out_hw, impl == "reshape")
 

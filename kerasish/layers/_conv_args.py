@@ -16,15 +16,8 @@ from kerasish import backend
 Shape = tuple[int | None, ...]
 
 
-def data_format_arg(value: Any) -> str:
-    """Keras's `standardize_data_format`: None means `keras.config.image_data_format()`."""
-    if value is None:
-        return backend.image_data_format()
-    fmt = str(value).lower()
-    if fmt not in ("channels_first", "channels_last"):
-        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                         f"Received: data_format={value!r}")
-    return fmt
+# reshaping, noise, conv_lstm and preprocessing/_image_base still import the check under this name.
+data_format_arg = backend.standardize_data_format
 
 
 def tuple_arg(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:

@@ -21,21 +21,15 @@ import numpy as np
 from jax import lax
 
 from kerasish import kernels
-from kerasish.backend import image_data_format
+from kerasish.backend import standardize_data_format
 from kerasish.kernels.conv import normalize_padding
+from kerasish.kernels.pooling import lowest
 
 IntOrSeq = int | Sequence[int]
 
 
-def data_format_of(data_format: str | None) -> str:
-    """Keras's `standardize_data_format`: None means `image_data_format()`."""
-    if data_format is None:
-        return image_data_format()
-    value = str(data_format).lower()
-    if value not in ("channels_first", "channels_last"):
-        raise ValueError("The `data_format` argument must be one of {'channels_first', "
-                         f"'channels_last'}}. Received: data_format={data_format}")
-    return value
+# ops/image.py and ops/_image_warp.py still import the check under this name.
+data_format_of = standardize_data_format
 
 
 def _spatial(value: IntOrSeq, n: int, name: str) -> tuple[int, ...]:
@@ -90,7 +84,7 @@ def conv(inputs, kernel, strides: IntOrSeq = 1, padding: str = "valid",
 
     The group count is `channels // kernel.shape[-2]`; inputs are cast to the kernel's dtype.
     """
-    data_format, padding = data_format_of(data_format), normalize_padding(padding)
+    data_format, padding = standardize_data_format(data_format), normalize_padding(padding)
     kernel = jnp.asarray(kernel)
     x = jnp.asarray(inputs, kernel.dtype)
     channels, per_group = _channels(x, data_format), kernel.shape[-2]
@@ -104,7 +98,7 @@ def conv(inputs, kernel, strides: IntOrSeq = 1, padding: str = "valid",
 def depthwise_conv(inputs, kernel, strides: IntOrSeq = 1, padding: str = "valid",
                    data_format: str | None = None, dilation_rate: IntOrSeq = 1) -> jax.Array:
     """Depthwise convolution; kernel `(*spatial, in_channels, depth_multiplier)`."""
-    data_format, padding = data_format_of(data_format), normalize_padding(padding)
+    data_format, padding = standardize_data_format(data_format), normalize_padding(padding)
     x, kernel = jnp.asarray(inputs), jnp.asarray(kernel)
     _check_channels(x, kernel, data_format)
     channels = _channels(x, data_format)
@@ -140,7 +134,7 @@ def conv_transpose(inputs, kernel, strides: IntOrSeq = 1, padding: str = "valid"
     Output size per axis: `"same"` gives `size * stride`, `"valid"` gives
     `(size - 1) * stride + max(kernel, stride)`, plus `output_padding` when given.
     """
-    data_format, padding = data_format_of(data_format), normalize_padding(padding)
+    data_format, padding = standardize_data_format(data_format), normalize_padding(padding)
     x, kernel = jnp.asarray(inputs), jnp.asarray(kernel)
     _check_channels(x, kernel, data_format, kernel_axis=-1)
     n = x.ndim - 2
@@ -161,14 +155,6 @@ def _window(x, pool_size, strides, data_format):
     return pool, step, full(pool), full(step)
 
 
-def _lowest(dtype) -> np.ndarray:
-    """The identity of max as a NumPy scalar. `lax.reduce_window` recognises its differentiable
-    max / add monoids only from a concrete init value; a `jnp` array is a tracer under `jax.jit`,
-    and the gradient then fails to linearize."""
-    dtype = jnp.dtype(dtype)
-    return np.array(-np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min, dtype)
-
-
 def _as_image_pool(pool2d, x, pool, step, padding, data_format) -> jax.Array:
     """A 1-D or 2-D pool run as a `kerasish.kernels` NHWC 2-D pool (`pool2d`): channels are moved
     last and back, and a 1-D input is an image of height 1."""
@@ -186,14 +172,14 @@ def _pool(inputs, pool_size, strides, padding, data_format, mode: str) -> jax.Ar
     2.3-2.8x faster on CPU, transposes included (`benchmarks/pool_lowering.py`). Elsewhere that
     kernel is `reduce_window` itself, so channels_first inputs are not transposed for it there;
     its average pool is `reduce_window` on every backend, so average pools stay in their layout."""
-    data_format, padding = data_format_of(data_format), normalize_padding(padding)
+    data_format, padding = standardize_data_format(data_format), normalize_padding(padding)
     x = jnp.asarray(inputs)
     pool, step, window, window_strides = _window(x, pool_size, strides, data_format)
     if (mode == "max" and x.ndim in (3, 4) and jnp.issubdtype(x.dtype, jnp.floating)
             and (data_format == "channels_last" or jax.default_backend() == "cpu")):
         return _as_image_pool(kernels.max_pool2d, x, pool, step, padding, data_format)
     if mode == "max":
-        return lax.reduce_window(x, _lowest(x.dtype), lax.max, window, window_strides, padding.upper())
+        return lax.reduce_window(x, lowest(x.dtype), lax.max, window, window_strides, padding.upper())
     zero = np.zeros((), x.dtype)
     total = lax.reduce_window(x, zero, lax.add, window, window_strides, padding.upper())
     if padding == "valid":
@@ -224,7 +210,7 @@ def _adaptive_membership(size: int, out: int) -> np.ndarray:
 
 
 def _adaptive_pool(inputs, output_size, data_format, reduce: str) -> jax.Array:
-    data_format = data_format_of(data_format)
+    data_format = standardize_data_format(data_format)
     x = jnp.asarray(inputs)
     n = x.ndim - 2
     if n not in (1, 2, 3):
@@ -237,7 +223,7 @@ def _adaptive_pool(inputs, output_size, data_format, reduce: str) -> jax.Array:
         member = _adaptive_membership(x.shape[axis], out)
         moved = jnp.moveaxis(x, axis, -1)
         if reduce == "max":
-            pooled = jnp.max(jnp.where(member, moved[..., None, :], _lowest(x.dtype)), axis=-1)
+            pooled = jnp.max(jnp.where(member, moved[..., None, :], lowest(x.dtype)), axis=-1)
         else:
             weights = jnp.asarray(member / member.sum(axis=1, keepdims=True), x.dtype)
             pooled = jnp.einsum("...l,ol->...o", moved, weights, precision=lax.Precision.HIGHEST)
@@ -288,7 +274,7 @@ def fold(x, output_size: IntOrSeq, kernel_size: IntOrSeq, dilation: IntOrSeq = 1
 
 def depth_to_space(x, block_size: int, data_format: str = "channels_last") -> jax.Array:
     """Moves channel blocks into `block_size x block_size` spatial tiles (pixel shuffle)."""
-    data_format, b = data_format_of(data_format), _block(block_size)
+    data_format, b = standardize_data_format(data_format), _block(block_size)
     x = jnp.asarray(x)
     if data_format == "channels_last":
         n, h, w, c = x.shape
@@ -301,7 +287,7 @@ def depth_to_space(x, block_size: int, data_format: str = "channels_last") -> ja
 
 def space_to_depth(x, block_size: int, data_format: str = "channels_last") -> jax.Array:
     """Moves `block_size x block_size` spatial tiles into channels (pixel unshuffle)."""
-    data_format, b = data_format_of(data_format), _block(block_size)
+    data_format, b = standardize_data_format(data_format), _block(block_size)
     x = jnp.asarray(x)
     if data_format == "channels_last":
         n, h, w, c = x.shape

@@ -30,12 +30,8 @@ def _pil():
 
 
 def _data_format(data_format: str | None) -> str:
-    from kerasish import backend
-    data_format = data_format or backend.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("The `data_format` argument must be one of 'channels_first', 'channels_last'. "
-                         f"Received: data_format={data_format}")
-    return data_format
+    from kerasish import backend  # not at import time: kerasish.backend imports kerasish.utils
+    return backend.standardize_data_format(data_format)
 
 
 def _floatx(dtype) -> str:
