@@ -157,3 +157,26 @@ def test_loss_scale_optimizer_fit_equals_inner_optimizer():
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_loss_scale_optimizer_saved_with_the_model(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 3), np.float32), rng.random((16, 1), np.float32)
+    model = kerasish.Sequential([kerasish.Input((3,)), kerasish.layers.Dense(1)])
+    model.compile(optimizers.LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=64.0), "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert isinstance(model.optimizer, kerasish.Optimizer) and isinstance(keras.optimizers.LossScaleOptimizer(
+        keras.optimizers.Adam()), keras.Optimizer)
+    path = str(tmp_path / "lso.keras")
+    model.save(path)
+    import json
+    import zipfile
+    with zipfile.ZipFile(path) as archive:  # the compile config holds Keras's LossScaleOptimizer entry
+        entry = json.loads(archive.read("config.json"))["compile_config"]["optimizer"]
+    assert entry["class_name"] == "LossScaleOptimizer" and entry["config"]["initial_scale"] == 64.0
+    theirs = keras.optimizers.deserialize(entry)  # Keras reads it
+    assert isinstance(theirs, keras.optimizers.LossScaleOptimizer) and theirs.initial_scale == 64.0
+    # (kerasish's loader compiles with the inner optimizer, as for Keras's float16 files)
+    again = kerasish.models.load_model(path)
+    assert type(again.optimizer) is optimizers.Adam
+    again.fit(x, y, epochs=1, verbose=0)

@@ -41,7 +41,7 @@ _OPTIMIZERS = {cls.__name__.lower(): cls for cls in
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """`{"module", "class_name", "config", "registered_name"}` like `keras.optimizers.serialize`."""
-    if not isinstance(optimizer, (Optimizer, LossScaleOptimizer)):
+    if not isinstance(optimizer, Optimizer):
         raise TypeError(
             f"Expected a kerasish `Optimizer`. Received: optimizer={optimizer!r} "
             f"of type {type(optimizer).__name__}")
@@ -70,7 +70,7 @@ def get(identifier) -> Optimizer | OptaxOptimizer | None:
     Raises:
         ValueError: `Could not interpret optimizer identifier: ...` for anything else.
     """
-    if identifier is None or isinstance(identifier, (Optimizer, OptaxOptimizer, LossScaleOptimizer)):
+    if identifier is None or isinstance(identifier, (Optimizer, OptaxOptimizer)):
         return identifier
     if isinstance(identifier, optax.GradientTransformation):
         return OptaxOptimizer(identifier)

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from kerasish.optimizers.base import Optimizer, _check_non_negative, _to_snake_case
-from kerasish.optimizers.shell import _StatefulShell, _values
+from kerasish.optimizers.shell import _values
 
 __all__ = ["Adafactor", "Ftrl", "Lamb", "LossScaleOptimizer"]
 
@@ -254,7 +254,7 @@ _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": Non
                   "loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 
-class LossScaleOptimizer(_StatefulShell):
+class LossScaleOptimizer(Optimizer):
     """Dynamic loss scaling around `inner_optimizer` (Keras's `LossScaleOptimizer`).
 
     `scale_loss(loss)` multiplies by the current scale; `apply(grads)` takes gradients of the
@@ -287,7 +287,20 @@ class LossScaleOptimizer(_StatefulShell):
         self.dynamic_growth_steps = dynamic_growth_steps
         self.name = name if name is not None else _to_snake_case(type(self).__name__)
         inner_optimizer.loss_scale_factor = None
+        # `Optimizer`'s own arguments, which Keras refuses here (they belong to the inner optimizer)
+        self.weight_decay = self.clipnorm = self.clipvalue = self.global_clipnorm = None
+        self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = False, 0.99, None
+        self.loss_scale_factor = self.gradient_accumulation_steps = self._exclude_pattern = None
         self.state = None
+
+    @property
+    def _learning_rate(self):
+        """The inner optimizer's rate or schedule (the training engine follows its changes)."""
+        return self.inner_optimizer._learning_rate
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        self.inner_optimizer.exclude_from_weight_decay(var_list=var_list, var_names=var_names)
+        self._compiled_apply = None
 
     def make_transform(self) -> optax.GradientTransformation:
         """The inner transformation wrapped in `dynamic_loss_scale`; its `update` takes gradients
@@ -328,7 +341,7 @@ class LossScaleOptimizer(_StatefulShell):
     def learning_rate(self):
         if self.state is not None:  # the inner optimizer's rate lives in this optimizer's state
             from kerasish.optimizers.state import get_learning_rate
-            if not callable(self.inner_optimizer._learning_rate):
+            if not callable(self._learning_rate):
                 return float(get_learning_rate(self.state))
         return self.inner_optimizer.learning_rate
 
