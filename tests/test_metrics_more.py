@@ -121,6 +121,7 @@ def test_config_name_dtype_match_keras_and_round_trip(cls, kwargs, kind, options
     ours, theirs = getattr(metrics, cls)(**kwargs), getattr(keras.metrics, cls)(**kwargs)
     assert ours.name == theirs.name.rsplit("_", 1)[0] if theirs.name[-1].isdigit() else ours.name == theirs.name
     assert ours.dtype == theirs.dtype
+    assert getattr(ours, "_direction", None) == getattr(theirs, "_direction", None)  # callbacks' mode="auto"
     named_ours, named_theirs = getattr(metrics, cls)(**kwargs, name="m"), getattr(keras.metrics, cls)(**kwargs, name="m")
     assert named_ours.get_config() == named_theirs.get_config()
     clone = metrics.deserialize(metrics.serialize(named_ours))
@@ -243,3 +244,16 @@ def test_compile_by_name_and_object_gives_keras_history(kind, activation, loss, 
     assert set(history) == set(expected)
     for key, values in expected.items():
         np.testing.assert_allclose(history[key], values, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_early_stopping_auto_mode_reads_the_metric_direction():
+    import operator
+
+    for metric, op in ((kerasish.metrics.PearsonCorrelation(name="pc"), operator.gt),
+                       (kerasish.metrics.SensitivityAtSpecificity(0.5, name="sens"), operator.gt),
+                       (kerasish.metrics.Poisson(name="p"), operator.lt)):
+        model = _model(kerasish, "regression", "softplus", "mse", [metric])
+        stop = kerasish.callbacks.EarlyStopping(monitor=metric.name, mode="auto")
+        x, y = _data("regression")
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[stop])
+        assert stop.monitor_op is op, metric.name

@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasish.losses.functions import EPSILON, _divide_no_nan
+from kerasish.losses.functions import EPSILON
 from kerasish.metrics.confusion import confusion_counts, confusion_inputs
 from kerasish.metrics.shape_built import ShapeBuilt
+from kerasish.ops import divide_no_nan
 
 __all__ = ["AUC", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity"]
 
@@ -40,7 +41,7 @@ def evenly_spaced(thresholds) -> bool:
 def _recall_precision(state):
     """Recall and precision per threshold from the counts (0 where undefined)."""
     tp = state["true_positives"]
-    return _divide_no_nan(tp, tp + state["false_negatives"]), _divide_no_nan(tp, tp + state["false_positives"])
+    return divide_no_nan(tp, tp + state["false_negatives"]), divide_no_nan(tp, tp + state["false_positives"])
 
 
 class _ThresholdSweep(ShapeBuilt):
@@ -74,6 +75,8 @@ class _ThresholdSweep(ShapeBuilt):
 
 class _AtConstraint(_ThresholdSweep):
     """Best `dependent` statistic among thresholds where `constrained >= value` (0 when none)."""
+
+    _direction = "up"  # higher is better, for callbacks' mode="auto"
 
     def __init__(self, value: float, value_name: str, num_thresholds: int = 200, class_id: int | None = None,
                  name: str | None = None, dtype: str | None = None):
@@ -138,7 +141,7 @@ class RecallAtPrecision(_AtConstraint):
 def _specificity(state):
     """True negatives / all negatives per threshold (0 where undefined)."""
     tn = state["true_negatives"]
-    return _divide_no_nan(tn, tn + state["false_positives"])
+    return divide_no_nan(tn, tn + state["false_positives"])
 
 
 class SensitivityAtSpecificity(_AtConstraint):
@@ -260,30 +263,30 @@ class AUC(_ThresholdSweep):
         if self.label_weights is None:
             return jnp.mean(by_label)
         weights = jnp.asarray(self.label_weights, self.dtype)
-        return _divide_no_nan(jnp.sum(by_label * weights), jnp.sum(weights))
+        return divide_no_nan(jnp.sum(by_label * weights), jnp.sum(weights))
 
     def _interpolated_pr(self, state):
         """Davis & Goadrich (2006): TP and predicted positives vary linearly between thresholds."""
         tp, fp, fn = state["true_positives"], state["false_positives"], state["false_negatives"]
         predicted = tp + fp
         d_tp, d_predicted = tp[:-1] - tp[1:], predicted[:-1] - predicted[1:]
-        slope = _divide_no_nan(d_tp, jnp.maximum(d_predicted, 0))
+        slope = divide_no_nan(d_tp, jnp.maximum(d_predicted, 0))
         intercept = tp[1:] - slope * predicted[1:]
         both = (predicted[:-1] > 0) & (predicted[1:] > 0)
-        ratio = jnp.where(both, _divide_no_nan(predicted[:-1], jnp.maximum(predicted[1:], 0)), 1.0)
-        area = _divide_no_nan(slope * (d_tp + intercept * jnp.log(ratio)), jnp.maximum(tp[1:] + fn[1:], 0))
+        ratio = jnp.where(both, divide_no_nan(predicted[:-1], jnp.maximum(predicted[1:], 0)), 1.0)
+        area = divide_no_nan(slope * (d_tp + intercept * jnp.log(ratio)), jnp.maximum(tp[1:] + fn[1:], 0))
         return self._average(area)
 
     def _curve_points(self, state):
         tp, fp, tn, fn = (state[key] for key in COUNTS)
         recall, precision = _recall_precision(state)
         if self.curve == "ROC":
-            return _divide_no_nan(fp, fp + tn), recall
+            return divide_no_nan(fp, fp + tn), recall
         if self.curve == "PR":
             return recall, precision
-        scale = _divide_no_nan(tp + fn, tn + fp)  # PRGAIN
-        recall_gain = jnp.where(tp == 0, 0.0, 1.0 - scale * _divide_no_nan(fn, tp))
-        precision_gain = jnp.where(tp == 0, 1.0, 1.0 - scale * _divide_no_nan(fp, tp))
+        scale = divide_no_nan(tp + fn, tn + fp)  # PRGAIN
+        recall_gain = jnp.where(tp == 0, 0.0, 1.0 - scale * divide_no_nan(fn, tp))
+        precision_gain = jnp.where(tp == 0, 1.0, 1.0 - scale * divide_no_nan(fp, tp))
         return jnp.maximum(recall_gain, 0.0), precision_gain
 
     def _compute(self, state):

@@ -40,6 +40,8 @@ class IoU(Metric):
         >>> float(m.result())  # 1 / 3
     """
 
+    _direction = "up"  # higher is better, for callbacks' mode="auto"
+
     def __init__(self, num_classes: int, target_class_ids: Sequence[int], name: str | None = None,
                  dtype: str | None = None, ignore_class: int | None = None, sparse_y_true: bool = True,
                  sparse_y_pred: bool = True, axis: int = -1):

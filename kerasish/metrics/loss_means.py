@@ -65,6 +65,7 @@ class _Named(MeanMetricWrapper):
 
     fn = None
     default_name = ""
+    _direction = "down"  # which way is better, for callbacks' mode="auto" (as Keras's metrics say)
 
     def __init__(self, name: str | None = None, dtype: str | None = None, **kwargs):
         super().__init__(type(self).fn, name=name or type(self).default_name, dtype=dtype, **kwargs)
@@ -139,6 +140,7 @@ class MeanSquaredLogarithmicError(_Named):
 class PearsonCorrelation(_Named):
     """Weighted mean of the per-sample `pearson_correlation` along `axis`."""
 
+    _direction = "up"
     fn = staticmethod(pearson_correlation)
 
     def __init__(self, name: str = "pearson_correlation", dtype: str | None = None, axis: int = -1):
@@ -148,6 +150,7 @@ class PearsonCorrelation(_Named):
 class ConcordanceCorrelation(_Named):
     """Weighted mean of the per-sample `concordance_correlation` along `axis`."""
 
+    _direction = "up"
     fn = staticmethod(concordance_correlation)
 
     def __init__(self, name: str = "concordance_correlation", dtype: str | None = None, axis: int = -1):
