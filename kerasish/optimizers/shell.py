@@ -31,18 +31,17 @@ def _values(tree):
 
 
 def _tied_counts(leaves: list, positions: list, names: list) -> list[int]:
-    """Optax's inner step counts (Adam's `count`, ...) that equal the iteration count: Keras has no variable
+    """Optax's inner step counts (Adam's `count`, ...): each advances once per update, as `iteration` does,
+    so they are tied to it by structure (no value is read back from the device). Keras has no variable
     for them, so `variables` leaves them out and they follow `iteration` (also when it is assigned)."""
     if not names or names[0] != "iteration":
         return []
-    iteration = leaves[positions[0]]
     tied = []
     for position, name in zip(positions[1:], names[1:]):
         leaf = leaves[position]
         parts = name.split("_")  # `count` itself, or inside a chain (`inner_state_0_0_count`); not `notfinite_count`
-        if parts[-1] == "count" and (len(parts) == 1 or parts[-2].isdigit()) and jnp.ndim(leaf) == 0 and not isinstance(leaf, jax.core.Tracer) \
-                and not isinstance(iteration, jax.core.Tracer) and jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.integer) \
-                and int(leaf) == int(iteration):
+        if parts[-1] == "count" and (len(parts) == 1 or parts[-2].isdigit()) and jnp.ndim(leaf) == 0 \
+                and jnp.issubdtype(jnp.result_type(leaf), jnp.integer):
             tied.append(position)
     return tied
 
