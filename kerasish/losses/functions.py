@@ -1,7 +1,9 @@
 """Keras 3 loss functions, per sample, as pure `jax.numpy` (and the reduction helpers the classes use).
 
 Numerically identical to `keras.losses.<fn>` on the JAX backend, including the 1e-7 probability
-clipping when `from_logits=False`. Stateless and jit-safe.
+clipping when `from_logits=False`; the cross-entropies are `kerasish.ops.nn`'s, with the losses'
+label smoothing, `axis` and `ignore_class` on top (as Keras's losses call its ops). Stateless and
+jit-safe.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 
+from kerasish.ops import nn as nn_ops
+from kerasish.ops import divide_no_nan
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -43,11 +47,6 @@ def squeeze_or_expand_to_same_rank(x1: jax.Array, x2: jax.Array, expand_rank_1: 
     return x1, x2
 
 
-def _divide_no_nan(x: jax.Array, y: jax.Array) -> jax.Array:
-    safe_y = jnp.where(y == 0, 1, y)
-    return jnp.where(y == 0, jnp.zeros_like(x), x / safe_y)
-
-
 def reduce_weighted_values(
     values: jax.Array,
     sample_weight: jax.Array | None = None,
@@ -67,7 +66,7 @@ def reduce_weighted_values(
     if mask is not None:
         float_mask = mask.astype(dtype)
         if reduction in ("mean", "sum_over_batch_size"):
-            float_mask = float_mask * _divide_no_nan(jnp.asarray(mask.size, dtype), jnp.sum(float_mask))
+            float_mask = float_mask * divide_no_nan(jnp.asarray(mask.size, dtype), jnp.sum(float_mask))
         if sample_weight is not None:
             float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
             sample_weight = sample_weight * float_mask
@@ -82,8 +81,8 @@ def reduce_weighted_values(
     if reduction == "sum":
         return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        return _divide_no_nan(loss, jnp.sum(sample_weight))
-    return _divide_no_nan(loss, jnp.asarray(values.size, dtype))
+        return divide_no_nan(loss, jnp.sum(sample_weight))
+    return divide_no_nan(loss, jnp.asarray(values.size, dtype))
 
 
 # ---------------------------------------------------------------- loss functions (per sample)
@@ -191,14 +190,6 @@ def poisson(y_true, y_pred) -> jax.Array:
     return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
 
 
-def _log_probabilities(output: jax.Array, from_logits: bool, axis: int) -> jax.Array:
-    """log_softmax of logits, or the log of probabilities renormalized and clipped to [1e-7, 1 - 1e-7]."""
-    if from_logits:
-        return jax.nn.log_softmax(output, axis=axis)
-    output = output / jnp.sum(output, axis, keepdims=True)
-    return jnp.log(jnp.clip(output, EPSILON, 1.0 - EPSILON))
-
-
 def categorical_inputs(y_true, y_pred, label_smoothing: float, axis: int, loss_name: str):
     """(y_true, y_pred) for a categorical loss: `axis` checked, y_true cast and label-smoothed towards
     uniform (`y * (1 - s) + s / num_classes`); warns (as Keras) when there is a single class."""
@@ -233,35 +224,23 @@ def categorical_crossentropy(
         >>> categorical_crossentropy([[0, 1, 0]], [[0.05, 0.95, 0.0]])  # [0.0513]
     """
     y_true, y_pred = categorical_inputs(y_true, y_pred, label_smoothing, axis, "categorical_crossentropy")
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            "Arguments `target` and `output` must have the same shape. "
-            f"Received: target.shape={y_true.shape}, output.shape={y_pred.shape}"
-        )
-    return -jnp.sum(y_true * _log_probabilities(y_pred, from_logits, axis), axis=axis)
+    return nn_ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
 
 
 def _sparse_crossentropy_and_mask(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Per-sample sparse cross-entropy, and the mask of labels that are not `ignore_class` (or None)."""
+    if ignore_class is None:
+        return nn_ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis), None
     y_pred = jnp.asarray(y_pred)
     y_true = jnp.asarray(y_true)
-    if y_true.ndim == y_pred.ndim and y_true.shape[axis] == 1:
-        y_true = jnp.squeeze(y_true, axis=axis)
-    if y_true.shape != y_pred.shape[:-1]:
-        raise ValueError(
-            "Arguments `target` and `output` must have the same shape up until the last dimension: "
-            f"target.shape={y_true.shape}, output.shape={y_pred.shape}"
-        )
-    valid = None
-    if ignore_class is not None:
-        valid = y_true != ignore_class
-        y_true = jnp.where(valid, y_true, 0)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = jnp.squeeze(y_true, axis=-1)
+    valid = y_true != ignore_class
+    y_true = jnp.where(valid, y_true, 0)
+    if valid.shape == y_pred.shape[:-1]:  # else the op's shape error
         y_pred = jnp.where(jnp.expand_dims(valid, axis), y_pred, 1)  # any finite row: its loss is zeroed
-    one_hot = jax.nn.one_hot(y_true.astype(jnp.int32), y_pred.shape[axis], dtype=y_pred.dtype, axis=axis)
-    loss = -jnp.sum(one_hot * _log_probabilities(y_pred, from_logits, axis), axis=axis)
-    if valid is not None:
-        loss = jnp.where(valid, loss, 0.0)
-    return loss, valid
+    loss = nn_ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+    return jnp.where(valid, loss, 0.0), valid
 
 
 def sparse_categorical_crossentropy(
@@ -291,17 +270,7 @@ def binary_crossentropy(
     y_true = jnp.asarray(y_true).astype(y_pred.dtype)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            "Arguments `target` and `output` must have the same shape. "
-            f"Received: target.shape={y_true.shape}, output.shape={y_pred.shape}"
-        )
-    if from_logits:
-        bce = -y_true * jax.nn.log_sigmoid(y_pred) - (1.0 - y_true) * jax.nn.log_sigmoid(-y_pred)
-    else:
-        p = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
-        bce = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
-    return jnp.mean(bce, axis=axis)
+    return jnp.mean(nn_ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
 
 
 mse = MSE = mean_squared_error

@@ -14,8 +14,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from kerasish.losses.functions import _divide_no_nan
 from kerasish.metrics.base import Metric, squeeze_or_expand_to_same_rank
+from kerasish.ops import divide_no_nan
 
 __all__ = ["Precision", "Recall", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives"]
 
@@ -122,7 +122,7 @@ class _ConfusionMetric(Metric):
 
     def _ratio(self, state):
         tp, other = (state[key] for key in self._counts)
-        result = _divide_no_nan(tp, tp + other)
+        result = divide_no_nan(tp, tp + other)
         return result[0] if len(self.thresholds) == 1 else result
 
     def compute(self, state):
