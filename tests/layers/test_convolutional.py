@@ -1,4 +1,4 @@
-"""Conv1D/3D, transposed, depthwise and separable convolutions against Keras 3 (the shared contract)."""
+"""Conv1D/2D/3D, transposed, depthwise and separable convolutions against Keras 3 (the shared contract)."""
 
 import pytest
 
@@ -12,6 +12,10 @@ ROWS = [
         "same-strided-groups-nobias"),
     Row("Conv1D", dict(filters=3, kernel_size=3, padding="causal", data_format="channels_first"), (2, 2, 6),
         "causal-channels-first"),
+    Row("Conv2D", dict(filters=3, kernel_size=(2, 3), strides=2, padding="same", activation="relu"), (2, 7, 6, 2),
+        "same-strided"),
+    Row("Conv2D", dict(filters=4, kernel_size=3, dilation_rate=2, groups=2, data_format="channels_first"),
+        (2, 4, 7, 8), "dilated-groups-channels-first"),
     Row("Conv3D", dict(filters=3, kernel_size=2), (2, 3, 4, 3, 2), "valid"),
     Row("Conv3D", dict(filters=4, kernel_size=(2, 3, 1), padding="same", groups=2, dilation_rate=(1, 2, 1),
                        data_format="channels_first"), (1, 2, 3, 5, 2), "same-groups-dilated-channels-first"),
@@ -48,3 +52,11 @@ ROWS = [
 @pytest.mark.parametrize("row", table(ROWS))
 def test_convolution_matches_keras(row):
     run_contract(row)
+
+
+def test_conv2d_config_keeps_keras_key_order():
+    import keras
+    import kerasish
+
+    config = kerasish.layers.Conv2D(4, 3, groups=2).get_config()
+    assert list(config) == list(keras.layers.Conv2D(4, 3, groups=2).get_config())
