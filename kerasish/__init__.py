@@ -30,8 +30,6 @@ config = backend  # keras.config.floatx(), keras.config.backend(), ... as in Ker
 
 __version__ = "0.1.0"
 
-# `keras.layers.InputSpec` as in Keras 3 (kerasish/layers/__init__.py does not import it itself).
-layers.InputSpec = InputSpec
 
 
 def version() -> str:

@@ -372,3 +372,26 @@ def test_batch_dependent_losses_see_only_the_real_rows_of_a_partial_batch(kind):
     np.testing.assert_allclose(evaluation, ref_eval, rtol=1e-5)
     for ours, theirs in zip(trained, ref_weights):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_a_custom_layer_input_spec_is_checked_on_every_call_as_keras():
+    messages = []
+    for lib in (keras_ref, keras):
+        class Linear(lib.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.input_spec = lib.layers.InputSpec(ndim=2)
+
+            def build(self, shape):
+                self.w = self.add_weight(shape=(shape[-1], 1))
+
+            def call(self, x):
+                return x @ self.w
+        model = lib.Sequential([lib.Input((3,)), Linear(name="lin")])
+        model.compile(optimizer="sgd", loss="mse")
+        assert np.isfinite(model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0).history["loss"][0])
+        for bad in (np.ones((2, 3, 1), "float32"), lib.Input((3, 4))):
+            with pytest.raises(ValueError) as caught:
+                Linear(name="lin")(bad)
+            messages.append(str(caught.value))
+    assert messages[2:] == messages[:2]

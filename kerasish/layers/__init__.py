@@ -6,6 +6,7 @@ from typing import Any
 
 from kerasish import serialization
 from kerasish.layers.base import Layer
+from kerasish.layers.input_spec import InputSpec
 from kerasish.layers.convolutional import Conv2D
 from kerasish.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Maxout, Reshape
 from kerasish.layers.symbolic import KerasTensor
@@ -65,6 +66,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
 
 __all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
            "Dense", "Dropout", "Embedding", "FlaxLayer", "Flatten", "GlobalAveragePooling2D", "GlobalAvgPool2D",
-           "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "MaxPool2D",
+           "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "LayerNormalization", "MaxPool2D",
            "MaxPooling2D", "Maxout", "Rescaling", "Reshape", "deserialize", "serialize",
            *(name for family in _FAMILIES for name in family.__all__)]

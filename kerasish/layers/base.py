@@ -27,7 +27,7 @@ from flax import nnx
 from kerasish import constraints as constraints_lib
 from kerasish import mixed_precision
 from kerasish import regularizers as regularizers_lib
-from kerasish.layers import context, masks
+from kerasish.layers import context, input_spec, masks
 from kerasish.utils import compilation_cache, naming
 from kerasish.variables import Variable
 
@@ -482,6 +482,10 @@ class Layer(nnx.Module, pytree=False):
     # -- calling -----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         from kerasish.layers import symbolic
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:  # Keras checks a layer's `input_spec` on every call, symbolic or not
+            input_spec.assert_input_compatibility(spec, args[0] if args else next(iter(kwargs.values()), None),
+                                                  self.name)
         if symbolic.any_symbolic(args, kwargs):
             return symbolic.call(self, args, kwargs)
         has_training, has_mask, _, parameters = _signature_flags(type(self))

@@ -77,8 +77,8 @@ class Engine:
         """The optax transformation of the optimizer as configured now (its learning rate or schedule)."""
         self._tx_rate = getattr(self.optimizer, "_learning_rate", None)
         self.tx = self.optimizer.make_transform()
-        if self._float16:
-            self.tx = mixed_precision.dynamic_loss_scale(self.tx)
+        if self._float16 and not isinstance(self.optimizer, optimizers_lib.LossScaleOptimizer):
+            self.tx = mixed_precision.dynamic_loss_scale(self.tx)  # a LossScaleOptimizer scales already
 
     def _follow_schedule(self) -> None:
         """A schedule assigned to `optimizer.learning_rate` after compile() takes effect: the transform
