@@ -227,6 +227,12 @@ class Layer(nnx.Module, pytree=False):
     def supports_masking(self, value: bool) -> None:
         self._supports_masking = bool(value)
 
+    def _compile_key(self) -> Any:
+        """Static (non-variable) data this layer's `call` bakes into compiled code, as a hashable
+        value (None: nothing). When it changes (`adapt` of a lookup), the model's compiled functions
+        are rebuilt."""
+        return None
+
     def compute_mask(self, inputs, previous_mask=None):
         """The mask of the outputs given the inputs' mask (the default passes it on unchanged)."""
         return previous_mask

@@ -256,15 +256,17 @@ class Model(StatelessModel, Layer):
 
     def _structure_key(self) -> Any:
         """Changes whenever what is compiled must change: the modules and variables of the graph
-        (types, shapes, dtypes), or which layers are frozen. Other Python attributes (the history of
-        the last `fit`, flags) do not count."""
+        (types, shapes, dtypes), which layers are frozen, and the static data a layer's compiled
+        code depends on (its `_compile_key()`: an adapted vocabulary, bin boundaries). Other Python
+        attributes (the history of the last `fit`, flags) do not count."""
         key = []
         for path, node in nnx.iter_graph(self):
             if isinstance(node, nnx.Variable):
                 value = node.get_value()
                 key.append((tuple(path), type(node), getattr(value, "shape", None), str(getattr(value, "dtype", ""))))
             elif isinstance(node, nnx.Module):
-                key.append((tuple(path), type(node), getattr(node, "_trainable", None)))
+                compile_key = node._compile_key() if isinstance(node, Layer) else None
+                key.append((tuple(path), type(node), getattr(node, "_trainable", None), compile_key))
         return tuple(key)
 
     def _uses_float16(self) -> bool:

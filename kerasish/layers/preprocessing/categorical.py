@@ -165,6 +165,9 @@ class Discretization(Layer):
     def output_dtype(self) -> str:
         return "int32" if self.output_mode == "int" else self.compute_dtype
 
+    def _compile_key(self):
+        return None if self.bin_boundaries is None else tuple(self.bin_boundaries)
+
     def adapt(self, data: Any, steps: int | None = None) -> None:
         """Places `num_bins - 1` boundaries at approximate quantiles of `data` (an array, a `PyDataset` or
         an iterable of batches, at most `steps` batches of it).

@@ -184,6 +184,10 @@ class IntegerLookup(Layer):
         self._vocab = self._vocab.replace(idf=[float(w) for w in padded])
 
     # -- adapt -----------------------------------------------------------------------------------------
+    def _compile_key(self):
+        idf = self._vocab.idf
+        return tuple(self._vocab.tokens), None if idf is None else tuple(idf)
+
     def adapt(self, data: Any, steps: int | None = None) -> None:
         """Learns the vocabulary (and TF-IDF weights) from `data`: an array or list of tokens (one batch),
         a `PyDataset` or an iterable of batches (at most `steps` of them). Each row is a document.
