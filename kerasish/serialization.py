@@ -250,7 +250,7 @@ def serialize_object(obj: Any) -> dict[str, Any]:
     return {"class_name": get_registered_name(type(obj)), "config": obj.get_config()}
 
 
-def layer_config(layer: Any, **fields: Any) -> dict[str, Any]:
+def layer_config(layer: Any, /, **fields: Any) -> dict[str, Any]:
     """A built-in layer's config as Keras 3 writes it: name, trainable, the dtype policy as a
     `DTypePolicy` dict, the activity regularizer (when set), then the layer's own `fields`."""
     config = {"name": layer.name, "trainable": layer.trainable,

@@ -36,7 +36,6 @@ from kerasish.layers.spectral_normalization import *  # noqa: F401,F403
 _FAMILIES = (activation_layers, attention, convolutional, lambda_layer, masking, merging, noise, norm_extra, pooling_nd,
              preprocessing, recurrent, reshaping, spectral_normalization)
 
-Convolution2D = Conv2D
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
