@@ -33,6 +33,8 @@ class GroupQueryAttention(DotProductAttentionBase):
     use_causal_mask=False`); scores have shape (B, num_query_heads, T, S).
     """
 
+    _keras_python_name = "GroupedQueryAttention"  # Keras's class: it names the layer's weights group
+
     def __init__(self, head_dim: int, num_query_heads: int, num_key_value_heads: int, dropout: float = 0.0,
                  use_bias: bool = True, sliding_window=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,

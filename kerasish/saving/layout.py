@@ -86,6 +86,12 @@ def _holds_layers(container) -> bool:
     return any(isinstance(i, Layer) or (isinstance(i, _CONTAINERS) and _holds_layers(i)) for i in items)
 
 
+def _python_name(obj) -> str:
+    """The name of Keras's Python class for `obj`, which names its group in a weights file (Keras's
+    `GroupQueryAttention` is the class `GroupedQueryAttention`)."""
+    return getattr(type(obj), "_keras_python_name", type(obj).__name__)
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}/{name}" if path else name
 
@@ -113,7 +119,7 @@ def layer_entries(model: Layer) -> list[Entry]:
         used: dict[str, int] = {}
         for item in (container.values() if isinstance(container, dict) else container):
             if isinstance(item, Layer):
-                visit(item, _join(path, _unique(to_snake_case(type(item).__name__), used)))
+                visit(item, _join(path, _unique(to_snake_case(_python_name(item)), used)))
             elif isinstance(item, _CONTAINERS):
                 visit_container(item, _join(path, _unique("container", used)), seen)
 

@@ -445,3 +445,16 @@ def test_subclassed_model_with_attention_dropout_fits_and_advances_its_seed_stat
     state = model.attention.non_trainable_variables
     assert len(state) == 1 and int(np.asarray(state[0])[1]) > 0  # the counter moved: 4 steps drew masks
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_group_query_attention_weights_cross_keras_files_both_ways(tmp_path):
+    """Keras's GroupQueryAttention is the Python class GroupedQueryAttention, whose name keys its
+    weights group (`layers/grouped_query_attention`): files cross both ways with their weights."""
+    x = _rand((2, 3, 4), 5)
+    for writer, reader in ((keras_ref, kerasish), (kerasish, keras_ref)):
+        inputs = writer.Input((3, 4))
+        model = writer.Model(inputs, writer.layers.GroupQueryAttention(2, 4, 2)(inputs, inputs))
+        model.set_weights([_rand(w.shape, i) for i, w in enumerate(model.get_weights())])
+        path = tmp_path / f"gqa_{writer.__name__}.keras"
+        model.save(path)
+        _close(reader.models.load_model(path)(x), model(x), FORWARD_TOL, f"{writer.__name__}'s file")
