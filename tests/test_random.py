@@ -313,3 +313,29 @@ def test_bad_arguments_raise_what_keras_raises(row):
 def test_bad_arguments_keras_lets_through_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_seed_generator_created_when_a_layer_builds_inside_the_compiled_step():
+    """A custom layer that makes its SeedGenerator in `build` is first built inside fit's traced step:
+    the generator's state must be concrete, and it advances once per draw."""
+    import kerasish
+
+    class Noisy(kerasish.layers.Layer):
+        def build(self, shape):
+            self.gen = kerasish.random.SeedGenerator(3)
+
+        def call(self, x, training=None):
+            return x + kerasish.random.normal(kerasish.ops.shape(x), seed=self.gen) if training else x
+
+    class Net(kerasish.Model):
+        def __init__(self):
+            super().__init__()
+            self.noisy, self.out = Noisy(), kerasish.layers.Dense(1)
+
+        def call(self, x, training=None):
+            return self.out(self.noisy(x, training=training))
+    model = Net()
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.ones((16, 3), "float32"), np.ones((16, 1), "float32"), batch_size=8, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert np.asarray(model.noisy.gen.state.value).tolist() == [3, 4]  # 2 epochs x 2 steps

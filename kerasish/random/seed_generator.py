@@ -100,7 +100,9 @@ class SeedGenerator(nnx.Module, pytree=False):
         self.name = naming.unique_name("seed_generator") if name is None else name
         self._initial_seed = seed
         start = rng.next_seed() if seed is None else check_seed(seed)
-        self.state = SeedState(jnp.array([start, 0], dtype=jnp.uint32), trainable=False, name="seed_generator_state")
+        with jax.ensure_compile_time_eval():  # concrete even when created inside a trace (a layer built in a step)
+            initial = jnp.array([start, 0], dtype=jnp.uint32)
+        self.state = SeedState(initial, trainable=False, name="seed_generator_state")
 
     def next(self, ordered: bool = True) -> jax.Array:
         """Returns the current key data (uint32, shape (2,), a JAX threefry key) and advances the state.
