@@ -148,7 +148,6 @@ class Layer(nnx.Module, pytree=False):
         ...         return keras.ops.matmul(inputs, self.w)
     """
 
-
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
         if _default_get_config(cls):  # only layers without their own get_config need it

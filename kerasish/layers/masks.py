@@ -18,6 +18,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import jax
+
 ATTRIBUTE = "_keras_mask"
 _table: dict[int, Any] = {}
 
@@ -54,19 +56,12 @@ def get_keras_mask(x: Any) -> Any:
 
 
 def _map(fn, tree):
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_map(fn, v) for v in tree)
-    if isinstance(tree, dict):
-        return {k: _map(fn, v) for k, v in tree.items()}
-    return fn(tree)
+    """`fn` on every tensor of a list / tuple / dict nest, None entries included (a missing mask)."""
+    return jax.tree.map(fn, tree, is_leaf=lambda v: v is None)
 
 
 def _leaves(tree) -> list:
-    if isinstance(tree, (list, tuple)):
-        return [leaf for v in tree for leaf in _leaves(v)]
-    if isinstance(tree, dict):
-        return [leaf for v in tree.values() for leaf in _leaves(v)]
-    return [tree]
+    return jax.tree.leaves(tree, is_leaf=lambda v: v is None)
 
 
 def masks_of(tree) -> Any:
