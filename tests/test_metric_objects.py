@@ -186,3 +186,21 @@ def test_model_metrics_list_is_keras_s():
         assert all(float(np.asarray(v.value)) == 0.0 for v in model.metrics_variables)
     assert names[0] == names[1] == (["extra"], ["loss", "compile_metrics", "extra"])
     assert sizes[0] == sizes[1] == 6
+
+
+def test_a_metric_function_that_returns_one_number_per_batch_trains_as_in_keras():
+    """The customizing-saving guide's `mean_pred` returns `ops.mean(y_pred)`, a scalar: fit's history
+    equals Keras's (one batch of 4 rows)."""
+    import keras as keras_ref
+    import kerasish
+
+    x = np.random.default_rng(0).random((4, 8)).astype("float32")
+    y = np.random.default_rng(1).random((4, 4)).astype("float32")
+    logs = []
+    for lib in (keras_ref, kerasish):
+        def mean_pred(y_true, y_pred):
+            return lib.ops.mean(y_pred)
+        model = lib.Sequential([lib.Input((8,)), lib.layers.Dense(4, kernel_initializer="ones")])
+        model.compile(optimizer=lib.optimizers.SGD(0.01), loss="mse", metrics=[mean_pred])
+        logs.append(model.fit(x, y, epochs=2, shuffle=False, verbose=0).history["mean_pred"])
+    np.testing.assert_allclose(logs[1], logs[0], rtol=1e-5)

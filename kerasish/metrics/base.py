@@ -318,6 +318,10 @@ class MeanMetricWrapper(Mean):
 
     def update(self, state, y_true, y_pred, sample_weight=None):
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if jnp.ndim(values) == 0 and sample_weight is not None and jnp.ndim(sample_weight) > 0:
+            # A function that reduces the whole batch to one number (`ops.mean(y_pred)`): the compiled
+            # step's per-row weights (0 on padding) weigh that number by the batch's real rows.
+            sample_weight = jnp.sum(sample_weight)
         return super().update(state, values, sample_weight=sample_weight)
 
     def get_config(self):
